@@ -2,6 +2,8 @@
 
 Learn each rater's preferences in a latent space, estimate the rater population, simulate voters,
 aggregate their rankings with a rule you choose, and train a social reward model on the result.
+
+Each area's public names are listed in its module's ``__all__`` and re-exported here.
 """
 
 from ._native import _core  # noqa: F401  (loads the C core and its OpenBLAS)
@@ -11,8 +13,16 @@ __version__ = "0.1.0"
 
 __all__ = ["NotFittedError", "__version__"]
 
-# --- social choice (issue 2) ---
+from . import choice as _choice  # noqa: E402
+from . import criteria as _criteria  # noqa: E402
+from . import data as _data  # noqa: E402
+from . import density as _density  # noqa: E402
+from . import examples  # noqa: E402,F401
+from . import io as _io  # noqa: E402
 
-# --- neural-network core (issue 3) ---
-
-# --- density estimation (issue 4) ---
+for _module in (_choice, _criteria, _data, _density, _io):
+    for _name in _module.__all__:
+        globals()[_name] = getattr(_module, _name)
+    __all__ += list(_module.__all__)
+__all__.append("examples")
+del _module, _name

@@ -1,0 +1,3 @@
+"""Density estimation over rater latents (Gaussian mixtures)."""
+
+__all__: list[str] = []

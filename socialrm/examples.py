@@ -1,0 +1,3 @@
+"""Example rater populations of DESIGN.md §6, as reusable generators."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Saving and loading models (safetensors, written atomically)."""
+
+__all__: list[str] = []
