@@ -20,9 +20,13 @@ from . import density as _density  # noqa: E402
 from . import examples  # noqa: E402,F401
 from . import io as _io  # noqa: E402
 
-for _module in (_choice, _criteria, _data, _density, _io):
-    for _name in _module.__all__:
-        globals()[_name] = getattr(_module, _name)
-    __all__ += list(_module.__all__)
+
+def _reexport(*modules) -> None:
+    for module in modules:
+        for name in module.__all__:
+            globals()[name] = getattr(module, name)
+            __all__.append(name)
+
+
+_reexport(_choice, _criteria, _data, _density, _io)
 __all__.append("examples")
-del _module, _name
