@@ -36,9 +36,11 @@ extern PyMethodDef srm_choice_methods[];
 extern PyMethodDef srm_nn_methods[];
 extern PyMethodDef srm_density_methods[];
 extern PyMethodDef srm_models_methods[];
+extern PyMethodDef srm_analysis_methods[];
 int srm_choice_module_init(PyObject *module);
 int srm_nn_module_init(PyObject *module);
 int srm_density_module_init(PyObject *module);
 int srm_models_module_init(PyObject *module);
+int srm_analysis_module_init(PyObject *module);
 
 #endif
