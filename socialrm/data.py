@@ -1403,5 +1403,7 @@ def _find_cycle(nodes: list, pred: dict[Any, set], done: set) -> list:
         walk.append(v)
     # ``walk`` follows predecessors (each element is beaten by the next); reverse to "beats" order.
     cycle = cycle[::-1]
+    start = min(range(len(cycle)), key=lambda i: nodes.index(cycle[i]))  # begin at the first-seen node
+    cycle = cycle[start:] + cycle[:start]
     return cycle + [cycle[0]]
 

@@ -144,8 +144,10 @@ def _prepare_tensor(name: str, value: Any) -> tuple[str, np.ndarray]:
             f"tensors[{name!r}]: dtype {arr.dtype} cannot be stored in safetensors "
             f"(supported: bool, (u)int8/16/32/64, float16/32/64)"
         )
-    # Little-endian, C order; a view when the array already is.
-    return code, np.ascontiguousarray(arr, dtype=_DTYPES[code])
+    # Little-endian, C order; a view when the array already is (ascontiguousarray would turn a
+    # 0-d array into shape (1,)).
+    arr = np.asarray(arr, dtype=_DTYPES[code])
+    return code, arr if arr.flags.c_contiguous else arr.copy(order="C")
 
 
 def _check_metadata(metadata: Mapping | None) -> dict[str, str] | None:
