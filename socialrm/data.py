@@ -51,7 +51,7 @@ import numpy as np
 
 from ._validation import seed_from_random_state
 
-__all__ = ["PreferenceData", "WordTokenizer", "Pairs"]
+__all__ = ["PreferenceData", "WordTokenizer"]
 
 PAD_ID = 0
 _FORMAT = "socialrm-preference-data"

@@ -30,14 +30,9 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = [
-    "save_safetensors",
-    "load_safetensors",
-    "save_json_atomic",
-    "load_json",
-    "write_manifest",
-    "read_manifest",
-]
+# Re-exported at the package top level. The folder helpers (``atomic_write``, ``save_json_atomic``,
+# ``load_json``, ``write_manifest``, ``read_manifest``) are public too, imported from ``socialrm.io``.
+__all__ = ["save_safetensors", "load_safetensors"]
 
 # safetensors dtype code <-> NumPy dtype (little-endian). bfloat16 and the float8 codes have no
 # NumPy equivalent and are rejected on load with a clear message.

@@ -490,3 +490,9 @@ def test_large_dataset_builds_and_validates() -> None:
     d = examples.prompts_partial(n_raters=100_000, seed=0)
     check = d.subset(np.arange(0, 100_000, 3))
     assert check.n_raters == 33_334 and d.pairs().rater.shape == (6 * d.n_rankings,)
+
+
+def test_public_names() -> None:
+    assert srm.PreferenceData is PreferenceData and srm.WordTokenizer is WordTokenizer
+    assert srm.examples.four_types is examples.four_types
+    assert srm.save_safetensors is srm.io.save_safetensors and srm.load_safetensors is srm.io.load_safetensors
