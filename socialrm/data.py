@@ -56,6 +56,20 @@ __all__ = ["PreferenceData", "WordTokenizer"]
 PAD_ID = 0
 _FORMAT = "socialrm-preference-data"
 _FORMAT_VERSION = 1
+# The numeric arrays of a dataset (see the table above), in the order arrays() lists them.
+_ARRAY_NAMES = (
+    "prompt_tokens",
+    "prompt_features",
+    "completion_prompt",
+    "completion_tokens",
+    "completion_features",
+    "rater_ptr",
+    "entry_prompt",
+    "entry_ptr",
+    "rankings",
+    "rater_labels",
+    "rater_weights",
+)
 
 
 class Pairs(NamedTuple):
@@ -121,9 +135,20 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+def _is_ready(x: Any, dtype: type, ndim: int) -> bool:
+    """Whether ``x`` is already one of our validated arrays (read-only, C order, right dtype)."""
+    return (
+        isinstance(x, np.ndarray)
+        and x.dtype == dtype
+        and x.ndim == ndim
+        and x.flags.c_contiguous
+        and not x.flags.writeable
+    )
+
+
 def _int_array(x: Any, name: str, dtype: type, ndim: int) -> np.ndarray:
     """A read-only C-contiguous integer array; reused as is when it already is one."""
-    if isinstance(x, np.ndarray) and x.dtype == dtype and x.ndim == ndim and x.flags.c_contiguous and not x.flags.writeable:
+    if _is_ready(x, dtype, ndim):
         return x
     arr = np.asarray(x)
     if arr.size == 0 and arr.dtype.kind == "f":  # an empty list becomes float64
@@ -142,7 +167,7 @@ def _int_array(x: Any, name: str, dtype: type, ndim: int) -> np.ndarray:
 
 def _float_array(x: Any, name: str, dtype: type, ndim: int) -> np.ndarray:
     """A read-only C-contiguous finite float array."""
-    if isinstance(x, np.ndarray) and x.dtype == dtype and x.ndim == ndim and x.flags.c_contiguous and not x.flags.writeable:
+    if _is_ready(x, dtype, ndim):
         arr = x
     else:
         try:
@@ -315,7 +340,13 @@ class PreferenceData:
     ) -> None:
         self.allow_single = bool(allow_single)
         self._set_items(
-            prompt_tokens, completion_tokens, prompt_features, completion_features, completion_prompt, vocab, vocab_size
+            prompt_tokens,
+            completion_tokens,
+            prompt_features,
+            completion_features,
+            completion_prompt,
+            vocab,
+            vocab_size,
         )
         self.prompt_names = self._names(prompt_names, self.n_prompts, "prompt_names")
         self.completion_names = self._names(completion_names, self.n_completions, "completion_names")
@@ -343,7 +374,9 @@ class PreferenceData:
         if has_tokens and has_features:
             raise ValueError("give either token ids (prompt_tokens, completion_tokens) or features, not both")
         if not has_tokens and not has_features:
-            raise TypeError("no prompt/completion content: give prompt_tokens and completion_tokens, or features")
+            raise TypeError(
+                "no prompt/completion content: give prompt_tokens and completion_tokens, or features"
+            )
         self.prompt_tokens = self.completion_tokens = None
         self.prompt_features = self.completion_features = None
         self.vocab = None
@@ -360,12 +393,16 @@ class PreferenceData:
                 vocab_size = len(self.vocab)
             if vocab_size is not None:
                 if not isinstance(vocab_size, numbers.Integral) or vocab_size < 2:
-                    raise ValueError(f"vocab_size: expected an int >= 2 (the pad and one token), got {vocab_size!r}")
+                    raise ValueError(
+                        f"vocab_size: expected an int >= 2 (the pad and one token), got {vocab_size!r}"
+                    )
                 vocab_size = int(vocab_size)
             for arr, kind in ((self.prompt_tokens, "prompt"), (self.completion_tokens, "completion")):
                 self._check_tokens(arr, kind, vocab_size)
             if vocab_size is None:
-                vocab_size = int(max(self.prompt_tokens.max(initial=0), self.completion_tokens.max(initial=0))) + 1
+                vocab_size = (
+                    int(max(self.prompt_tokens.max(initial=0), self.completion_tokens.max(initial=0))) + 1
+                )
             self.vocab_size = vocab_size
             n_prompts, n_completions = len(self.prompt_tokens), len(self.completion_tokens)
         else:
@@ -375,7 +412,10 @@ class PreferenceData:
                 raise ValueError("vocab/vocab_size apply to token mode only")
             self.prompt_features = _float_array(p_feat, "prompt_features", np.float32, 2)
             self.completion_features = _float_array(c_feat, "completion_features", np.float32, 2)
-            for arr, name in ((self.prompt_features, "prompt_features"), (self.completion_features, "completion_features")):
+            for arr, name in (
+                (self.prompt_features, "prompt_features"),
+                (self.completion_features, "completion_features"),
+            ):
                 if arr.shape[1] < 1:
                     raise ValueError(f"{name}: feature dimension must be >= 1, got shape {arr.shape}")
             n_prompts, n_completions = len(self.prompt_features), len(self.completion_features)
@@ -409,7 +449,9 @@ class PreferenceData:
             )
         empty = tokens[:, 0] == PAD_ID
         if empty.any():
-            raise ValueError(f"{name}: {kind} {int(np.flatnonzero(empty)[0])} has no tokens (starts with the pad id 0)")
+            raise ValueError(
+                f"{name}: {kind} {int(np.flatnonzero(empty)[0])} has no tokens (starts with the pad id 0)"
+            )
         after_pad = np.logical_or.accumulate(tokens == PAD_ID, axis=1) & (tokens != PAD_ID)
         if after_pad.any():
             row = int(np.flatnonzero(after_pad.any(axis=1))[0])
@@ -440,7 +482,9 @@ class PreferenceData:
         if labels is not None:
             self.rater_labels = _int_array(labels, "rater_labels", np.int64, 1)
             if len(self.rater_labels) != n:
-                raise ValueError(f"rater_labels: expected {n} labels (one per rater), got {len(self.rater_labels)}")
+                raise ValueError(
+                    f"rater_labels: expected {n} labels (one per rater), got {len(self.rater_labels)}"
+                )
             if self.rater_labels.min() < 0:
                 raise ValueError("rater_labels: labels must be non-negative")
             if self.label_names is not None and self.rater_labels.max() >= len(self.label_names):
@@ -454,7 +498,9 @@ class PreferenceData:
         if weights is not None:
             self.rater_weights = _float_array(weights, "rater_weights", np.float64, 1)
             if len(self.rater_weights) != n:
-                raise ValueError(f"rater_weights: expected {n} weights (one per rater), got {len(self.rater_weights)}")
+                raise ValueError(
+                    f"rater_weights: expected {n} weights (one per rater), got {len(self.rater_weights)}"
+                )
             if (self.rater_weights < 0).any():
                 raise ValueError("rater_weights: weights must be non-negative")
 
@@ -473,7 +519,9 @@ class PreferenceData:
             )
         e = _first_duplicate(entry_rater * self.n_prompts + ep)
         if e is not None:
-            raise ValueError(f"{self._rater_desc(int(entry_rater[e]))} lists {self._prompt_desc(int(ep[e]))} twice")
+            raise ValueError(
+                f"{self._rater_desc(int(entry_rater[e]))} lists {self._prompt_desc(int(ep[e]))} twice"
+            )
         lengths = np.diff(self.entry_ptr)
         minimum = 1 if self.allow_single else 2
         if (lengths < minimum).any():
@@ -511,16 +559,23 @@ class PreferenceData:
     def _rater_desc(self, r: int) -> str:
         rid = self.rater_ids[r]
         rid = rid.item() if isinstance(rid, np.generic) else rid
-        return f"rater {rid!r}" if rid == r or self.rater_ids.dtype == object else f"rater {rid!r} (index {r})"
+        same = isinstance(rid, int) and rid == r
+        return f"rater {rid!r}" if same else f"rater {rid!r} (index {r})"
 
     def _prompt_desc(self, p: int) -> str:
         return f"prompt {p}" if self.prompt_names is None else f"prompt {self.prompt_names[p]!r} (id {p})"
 
     def _completion_desc(self, c: int) -> str:
-        return f"completion {c}" if self.completion_names is None else f"completion {self.completion_names[c]!r} (id {c})"
+        return (
+            f"completion {c}"
+            if self.completion_names is None
+            else f"completion {self.completion_names[c]!r} (id {c})"
+        )
 
     def _entry_desc(self, e: int) -> str:
-        return f"{self._rater_desc(int(self.entry_rater[e]))} on {self._prompt_desc(int(self.entry_prompt[e]))}"
+        return (
+            f"{self._rater_desc(int(self.entry_rater[e]))} on {self._prompt_desc(int(self.entry_prompt[e]))}"
+        )
 
     # ---------------------------------------------------------------- sizes and views
 
@@ -613,11 +668,7 @@ class PreferenceData:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The numeric arrays by name (read-only; absent optional arrays are left out)."""
-        names = [
-            "prompt_tokens", "prompt_features", "completion_prompt", "completion_tokens", "completion_features",
-            "rater_ptr", "entry_prompt", "entry_ptr", "rankings", "rater_labels", "rater_weights",
-        ]  # fmt: skip
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        return {n: getattr(self, n) for n in _ARRAY_NAMES if getattr(self, n) is not None}
 
     # ---------------------------------------------------------------- derived datasets
 
@@ -653,7 +704,9 @@ class PreferenceData:
         idx = np.asarray(rater_indices)
         if idx.dtype == bool:
             if idx.shape != (self.n_raters,):
-                raise ValueError(f"rater_indices: boolean mask must have shape ({self.n_raters},), got {idx.shape}")
+                raise ValueError(
+                    f"rater_indices: boolean mask must have shape ({self.n_raters},), got {idx.shape}"
+                )
             idx = np.flatnonzero(idx)
         idx = _int_array(idx.reshape(-1) if idx.ndim == 0 else idx, "rater_indices", np.int64, 1)
         if len(idx) == 0:
@@ -674,14 +727,18 @@ class PreferenceData:
             **self._rater_kwargs(idx),
         )
 
-    def _with_entries(self, keep: np.ndarray, entry_ptr: np.ndarray, rankings: np.ndarray, drop_empty: bool, what: str):
+    def _with_entries(
+        self, keep: np.ndarray, entry_ptr: np.ndarray, rankings: np.ndarray, drop_empty: bool, what: str
+    ):
         """Keep entries ``keep`` (bool [E]) with new rankings; drop raters left without entries."""
         per_rater = np.bincount(self.entry_rater[keep], minlength=self.n_raters)
         empty = per_rater == 0
         if empty.all():
             raise ValueError(f"{what}: empty data (no rankings left)")
         if empty.any() and not drop_empty:
-            raise ValueError(f"{what}: {self._rater_desc(int(np.argmax(empty)))} would be left with no rankings")
+            raise ValueError(
+                f"{what}: {self._rater_desc(int(np.argmax(empty)))} would be left with no rankings"
+            )
         kept_entries = np.flatnonzero(keep)
         new_entry_ptr, k_src = _gather_segments(entry_ptr, kept_entries)
         raters = np.flatnonzero(~empty)
@@ -708,7 +765,12 @@ class PreferenceData:
         return self._with_entries(keep, self.entry_ptr, self.rankings, drop_empty, "restrict_prompts")
 
     def drop_completions(
-        self, completion_ids: Any, raters: Any = None, *, min_length: int | None = None, drop_empty: bool = True
+        self,
+        completion_ids: Any,
+        raters: Any = None,
+        *,
+        min_length: int | None = None,
+        drop_empty: bool = True,
     ) -> PreferenceData:
         """Remove completions from the rankings (of all raters, or of the rater indices ``raters``).
 
@@ -721,8 +783,11 @@ class PreferenceData:
             raise ValueError(f"completion_ids: ids must lie in [0, {self.n_completions})")
         remove = np.isin(self.rankings, ids)
         if raters is not None:
+            which = _int_array(np.atleast_1d(np.asarray(raters)), "raters", np.int64, 1)
+            if len(which) and (which.min() < 0 or which.max() >= self.n_raters):
+                raise IndexError(f"raters: rater index out of range for {self.n_raters} raters")
             sel = np.zeros(self.n_raters, dtype=bool)
-            sel[_int_array(np.atleast_1d(np.asarray(raters)), "raters", np.int64, 1)] = True
+            sel[which] = True
             remove &= np.repeat(sel[self.entry_rater], self.entry_length)
         kept = ~remove
         entry_of = np.repeat(np.arange(self.n_rankings), self.entry_length)
@@ -760,7 +825,9 @@ class PreferenceData:
         flat = np.concatenate(new) if new else np.zeros(0, np.int64)
         if flat.size and (flat.min() < 0 or flat.max() >= self.n_completions):
             raise ValueError(f"map_rankings: fn returned a completion id outside [0, {self.n_completions})")
-        return self._with_entries(lengths > 0, _ptr_from_lengths(lengths), flat.astype(np.int32), drop_empty, "map_rankings")
+        return self._with_entries(
+            lengths > 0, _ptr_from_lengths(lengths), flat.astype(np.int32), drop_empty, "map_rankings"
+        )
 
     def pairs(self) -> Pairs:
         """Every comparison implied by the rankings: for each entry and each ``i < j``, the completion
@@ -788,7 +855,12 @@ class PreferenceData:
         lo = np.concatenate(chunks_l)
         order = np.lexsort((lo, w, e))  # by entry, then winner position, then loser position
         e, w, lo = e[order], w[order], lo[order]
-        return Pairs(self.entry_rater[e].copy(), self.entry_prompt[e].copy(), self.rankings[w].copy(), self.rankings[lo].copy())
+        return Pairs(
+            self.entry_rater[e].copy(),
+            self.entry_prompt[e].copy(),
+            self.rankings[w].copy(),
+            self.rankings[lo].copy(),
+        )
 
     def concat(self, other: PreferenceData, *, renumber: bool = False) -> PreferenceData:
         """The raters of ``self`` followed by those of ``other`` (same prompts and completions).
@@ -799,11 +871,26 @@ class PreferenceData:
         """
         if not isinstance(other, PreferenceData):
             raise TypeError(f"other: expected a PreferenceData, got {type(other).__name__}")
-        for name in ("prompt_tokens", "completion_tokens", "prompt_features", "completion_features", "completion_prompt"):
+        for name in (
+            "prompt_tokens",
+            "completion_tokens",
+            "prompt_features",
+            "completion_features",
+            "completion_prompt",
+        ):
             a, b = getattr(self, name), getattr(other, name)
             if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
-                raise ValueError(f"other: {name} differs; concatenation needs the same prompts and completions")
-        for name in ("prompt_names", "completion_names", "vocab", "vocab_size", "label_names", "allow_single"):
+                raise ValueError(
+                    f"other: {name} differs; concatenation needs the same prompts and completions"
+                )
+        for name in (
+            "prompt_names",
+            "completion_names",
+            "vocab",
+            "vocab_size",
+            "label_names",
+            "allow_single",
+        ):
             if getattr(self, name) != getattr(other, name):
                 raise ValueError(f"other: {name} differs")
         for name in ("rater_labels", "rater_weights"):
@@ -815,7 +902,9 @@ class PreferenceData:
             ids = np.concatenate([self.rater_ids.astype(object), other.rater_ids.astype(object)])
             dup = _has_duplicates(ids)
             if dup is not None:
-                raise ValueError(f"other: rater id {dup!r} is in both datasets (pass renumber=True to renumber)")
+                raise ValueError(
+                    f"other: rater id {dup!r} is in both datasets (pass renumber=True to renumber)"
+                )
             ids = list(ids)
 
         def cat(name):
@@ -835,7 +924,7 @@ class PreferenceData:
         )
 
     def train_test_split(
-        self, test_size: float | int = 0.25, random_state: int | np.random.Generator | None = None
+        self, test_size: float = 0.25, random_state: int | np.random.Generator | None = None
     ) -> tuple[PreferenceData, PreferenceData]:
         """Split the raters into a train and a test dataset (whole raters go to one side).
 
@@ -864,7 +953,9 @@ class PreferenceData:
         else:
             raise TypeError(f"test_size: expected a float or an int, got {type(test_size).__name__}")
         if not 0 < n_test < n:
-            raise ValueError(f"test_size: gives {n_test} test raters out of {n}; both sides must be non-empty")
+            raise ValueError(
+                f"test_size: gives {n_test} test raters out of {n}; both sides must be non-empty"
+            )
         rng = np.random.default_rng(seed_from_random_state(random_state))
         test = np.zeros(n, dtype=bool)
         test[rng.permutation(n)[:n_test]] = True
@@ -921,7 +1012,9 @@ class PreferenceData:
         try:
             text = json.dumps(meta, allow_nan=False)
         except TypeError as exc:
-            raise TypeError(f"{path}: names and rater ids must be JSON-serialisable to save ({exc})") from None
+            raise TypeError(
+                f"{path}: names and rater ids must be JSON-serialisable to save ({exc})"
+            ) from None
         return save_safetensors(path, tensors, {"socialrm_data": text})
 
     @classmethod
@@ -933,15 +1026,17 @@ class PreferenceData:
         try:
             meta = json.loads(metadata["socialrm_data"])
         except (KeyError, ValueError):
-            raise ValueError(f"{path}: not a socialrm preference dataset (metadata 'socialrm_data' missing)") from None
+            raise ValueError(
+                f"{path}: not a socialrm preference dataset (metadata 'socialrm_data' missing)"
+            ) from None
         if meta.get("format") != _FORMAT or meta.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"{path}: unsupported dataset format {meta.get('format')!r} v{meta.get('version')!r}")
+            raise ValueError(
+                f"{path}: unsupported dataset format {meta.get('format')!r} v{meta.get('version')!r}"
+            )
         rater_ids = tensors.pop("rater_ids", None)
         if rater_ids is None:
             rater_ids = meta.get("rater_ids")
-        known = {"prompt_tokens", "prompt_features", "completion_prompt", "completion_tokens", "completion_features",
-                 "rater_ptr", "entry_prompt", "entry_ptr", "rankings", "rater_labels", "rater_weights"}  # fmt: skip
-        unknown = set(tensors) - known
+        unknown = set(tensors) - set(_ARRAY_NAMES)
         if unknown:
             raise ValueError(f"{path}: unexpected tensors {sorted(unknown)}")
         missing = {"completion_prompt", "rater_ptr", "entry_prompt", "entry_ptr", "rankings"} - set(tensors)
@@ -1021,12 +1116,13 @@ class PreferenceData:
         -------
         PreferenceData
         """
-        if isinstance(records, Mapping) or isinstance(records, (str, bytes)):
+        if isinstance(records, (Mapping, str, bytes)):
             raise TypeError("records: expected an iterable of dicts with keys 'rater', 'prompt', 'ranking'")
         feature_mode = prompt_features is not None or completion_features is not None
         if feature_mode and tokenizer is not None:
             raise ValueError("give either tokenizer or prompt_features/completion_features, not both")
-        if tokenizer == "words":
+        own_tokenizer = isinstance(tokenizer, str) and tokenizer == "words"
+        if own_tokenizer:
             tokenizer = WordTokenizer(vocab) if vocab is not None else WordTokenizer()
         elif tokenizer is not None and not callable(tokenizer):
             raise TypeError(f"tokenizer: expected a callable or 'words', got {type(tokenizer).__name__}")
@@ -1049,7 +1145,9 @@ class PreferenceData:
         comps_closed = completions is not None
         if completions is not None:
             if not isinstance(completions, Mapping):
-                raise TypeError("completions: expected a mapping prompt key -> list (or mapping) of completions")
+                raise TypeError(
+                    "completions: expected a mapping prompt key -> list (or mapping) of completions"
+                )
             for pkey, listed in completions.items():
                 if pkey not in prompt_ids:
                     if prompts_closed:
@@ -1057,11 +1155,15 @@ class PreferenceData:
                     prompt_ids[pkey] = len(prompt_ids)
                     prompt_text[pkey] = pkey
                 if isinstance(listed, (str, bytes)):
-                    raise TypeError(f"completions[{pkey!r}]: expected a list or mapping of completions, got a str")
+                    raise TypeError(
+                        f"completions[{pkey!r}]: expected a list or mapping of completions, got a str"
+                    )
                 items = listed.items() if isinstance(listed, Mapping) else ((k, k) for k in listed)
                 for ckey, text in items:
                     if (pkey, ckey) in comp_ids:
-                        raise ValueError(f"completions: completion {ckey!r} of prompt {pkey!r} is listed twice")
+                        raise ValueError(
+                            f"completions: completion {ckey!r} of prompt {pkey!r} is listed twice"
+                        )
                     comp_ids[(pkey, ckey)] = len(comp_ids)
                     comp_text[(pkey, ckey)] = ckey if text is None else text
 
@@ -1082,11 +1184,15 @@ class PreferenceData:
                 raise TypeError(f"records[{n}]: rater and prompt must be hashable") from None
             if pkey not in prompt_ids:
                 if prompts_closed:
-                    raise ValueError(f"records[{n}]: rater {rkey!r} ranks prompt {pkey!r}, which is not in prompts")
+                    raise ValueError(
+                        f"records[{n}]: rater {rkey!r} ranks prompt {pkey!r}, which is not in prompts"
+                    )
                 prompt_ids[pkey] = len(prompt_ids)
                 prompt_text[pkey] = pkey
             if isinstance(ranking, (str, bytes)) or not isinstance(ranking, Iterable):
-                raise TypeError(f"records[{n}]: ranking of rater {rkey!r} on prompt {pkey!r} must be a list of completions")
+                raise TypeError(
+                    f"records[{n}]: ranking of rater {rkey!r} on prompt {pkey!r} must be a list of completions"
+                )
             ids = []
             for ckey in ranking:
                 try:
@@ -1126,7 +1232,9 @@ class PreferenceData:
         if feature_mode:
             if prompt_features is None or completion_features is None:
                 raise ValueError("feature mode needs both prompt_features and completion_features")
-            content["prompt_features"] = _features_for(prompt_features, pkeys, lambda k: (prompt_text[k],), "prompt_features")
+            content["prompt_features"] = _features_for(
+                prompt_features, pkeys, lambda k: (prompt_text[k],), "prompt_features"
+            )
             content["completion_features"] = _features_for(
                 completion_features, ckeys, lambda k: (prompt_text[k[0]], comp_text[k]), "completion_features"
             )
@@ -1135,9 +1243,12 @@ class PreferenceData:
                 [_tokens_for(prompt_text[k], tokenizer, f"prompt {k!r}") for k in pkeys]
             )
             content["completion_tokens"] = _pad_token_rows(
-                [_tokens_for(comp_text[k], tokenizer, f"completion {k[1]!r} of prompt {k[0]!r}") for k in ckeys]
+                [
+                    _tokens_for(comp_text[k], tokenizer, f"completion {k[1]!r} of prompt {k[0]!r}")
+                    for k in ckeys
+                ]
             )
-            if vocab is None and isinstance(tokenizer, WordTokenizer):
+            if isinstance(tokenizer, WordTokenizer) and (vocab is None or own_tokenizer):
                 vocab = tokenizer.vocab
             content["vocab"] = vocab
             content["vocab_size"] = vocab_size
@@ -1170,7 +1281,9 @@ class PreferenceData:
         ``rater``, ``prompt`` and ``ranking`` arguments; other keyword arguments go to
         :meth:`from_records`.
         """
-        return cls.from_records(_frame_records(df, {rater: "rater", prompt: "prompt", ranking: "ranking"}), **kwargs)
+        return cls.from_records(
+            _frame_records(df, {rater: "rater", prompt: "prompt", ranking: "ranking"}), **kwargs
+        )
 
     @classmethod
     def from_pairwise(
@@ -1206,7 +1319,9 @@ class PreferenceData:
         """
         if ambiguous not in ("error", "drop"):
             raise ValueError(f"ambiguous: expected 'error' or 'drop', got {ambiguous!r}")
-        rows = _frame_records(pairs, {rater: "rater", prompt: "prompt", chosen: "chosen", rejected: "rejected"})
+        rows = _frame_records(
+            pairs, {rater: "rater", prompt: "prompt", chosen: "chosen", rejected: "rejected"}
+        )
         groups: dict[tuple[Hashable, Hashable], list[tuple[Any, Any]]] = {}
         extras: dict[tuple[Hashable, Hashable], dict[str, Any]] = {}
         for n, row in enumerate(rows):
@@ -1247,7 +1362,9 @@ def _note_rater_fields(store: dict[str, Any], row: Mapping[str, Any], where: str
     for name in ("label", "weight"):
         if name in row:
             if name in store and store[name] != row[name]:
-                raise ValueError(f"{where}: rater {rkey!r} has two different {name}s ({store[name]!r}, {row[name]!r})")
+                raise ValueError(
+                    f"{where}: rater {rkey!r} has two different {name}s ({store[name]!r}, {row[name]!r})"
+                )
             store[name] = row[name]
 
 
@@ -1324,7 +1441,9 @@ def _frame_records(source: Any, columns: dict[str, str]) -> list[dict[str, Any]]
         rows = source[cols].to_dict("records")
     else:
         if isinstance(source, (str, bytes, Mapping)) or not isinstance(source, Iterable):
-            raise TypeError(f"expected a pandas DataFrame or an iterable of dicts, got {type(source).__name__}")
+            raise TypeError(
+                f"expected a pandas DataFrame or an iterable of dicts, got {type(source).__name__}"
+            )
         rows = list(source)
     out = []
     for n, row in enumerate(rows):
@@ -1406,4 +1525,3 @@ def _find_cycle(nodes: list, pred: dict[Any, set], done: set) -> list:
     start = min(range(len(cycle)), key=lambda i: nodes.index(cycle[i]))  # begin at the first-seen node
     cycle = cycle[start:] + cycle[:start]
     return cycle + [cycle[0]]
-

@@ -42,20 +42,20 @@ import numpy as np
 from .data import PreferenceData, WordTokenizer, _gather_segments, _ptr_from_lengths
 
 __all__ = [
-    "Population",
     "POPULATIONS",
-    "population",
-    "true_ballots",
-    "generate",
+    "TENNESSEE_VOCAB",
+    "Population",
+    "distortion_utilities",
     "four_types",
+    "generate",
     "morristown_full",
     "morristown_partial",
-    "prompts_full",
-    "prompts_partial",
-    "prompts_missing",
     "pairwise_twins",
-    "distortion_utilities",
-    "TENNESSEE_VOCAB",
+    "population",
+    "prompts_full",
+    "prompts_missing",
+    "prompts_partial",
+    "true_ballots",
 ]
 
 CITIES = ("Memphis", "Nashville", "Chattanooga", "Knoxville", "Morristown")
@@ -148,8 +148,16 @@ class Population:
         return np.array([[index[c] for c in order] for order in self.orders[prompt]], dtype=np.int64)
 
 
-def _tennessee(name, shares, *, morristown=False, prompts=("normal", "inverted"), rated_inverted=None,
-               complete=None, truth=None) -> Population:  # fmt: skip
+def _tennessee(
+    name,
+    shares,
+    *,
+    morristown=False,
+    prompts=("normal", "inverted"),
+    rated_inverted=None,
+    complete=None,
+    truth=None,
+) -> Population:
     orders5 = _ORDERS5 if morristown else _ORDERS4
     orders = {"normal": orders5, "inverted": tuple(o[::-1] for o in orders5)}
     rated = {"normal": (1.0,) * 4, "inverted": rated_inverted or (1.0,) * 4}
@@ -198,14 +206,23 @@ _POPULATIONS: dict[str, Population] = {
         _tennessee("four_types", _SHARES_FOUR),
         _tennessee("morristown_full", _SHARES_MORRISTOWN, morristown=True, prompts=("normal",)),
         _tennessee(
-            "morristown_partial", _SHARES_MORRISTOWN, morristown=True, prompts=("normal",),
-            complete=(0.9, 0.1, 0.1, 0.1), truth="morristown_full",
-        ),  # fmt: skip
+            "morristown_partial",
+            _SHARES_MORRISTOWN,
+            morristown=True,
+            prompts=("normal",),
+            complete=(0.9, 0.1, 0.1, 0.1),
+            truth="morristown_full",
+        ),
         _tennessee("prompts_full", _SHARES_PROMPTS),
         _tennessee(
-            "prompts_partial", _SHARES_PROMPTS, rated_inverted=(35 / 40, 5 / 25, 5 / 20, 5 / 15), truth="prompts_full"
+            "prompts_partial",
+            _SHARES_PROMPTS,
+            rated_inverted=(35 / 40, 5 / 25, 5 / 20, 5 / 15),
+            truth="prompts_full",
         ),
-        _tennessee("prompts_missing", _SHARES_PROMPTS, rated_inverted=(0.5, 0.0, 0.5, 0.5), truth="prompts_full"),
+        _tennessee(
+            "prompts_missing", _SHARES_PROMPTS, rated_inverted=(0.5, 0.0, 0.5, 0.5), truth="prompts_full"
+        ),
         _twins("A"),
         _twins("B"),
     )
@@ -266,7 +283,11 @@ def _check_args(n_raters, seed, mode, feature_dim, sampling) -> None:
         raise TypeError(f"seed: expected an int, a numpy Generator or None, got {type(seed).__name__}")
     if mode not in ("tokens", "features"):
         raise ValueError(f"mode: expected 'tokens' or 'features', got {mode!r}")
-    if isinstance(feature_dim, (bool, np.bool_)) or not isinstance(feature_dim, numbers.Integral) or feature_dim < 1:
+    if (
+        isinstance(feature_dim, (bool, np.bool_))
+        or not isinstance(feature_dim, numbers.Integral)
+        or feature_dim < 1
+    ):
         raise ValueError(f"feature_dim: expected a positive int, got {feature_dim!r}")
     if sampling not in ("iid", "exact"):
         raise ValueError(f"sampling: expected 'iid' or 'exact', got {sampling!r}")
@@ -288,7 +309,9 @@ def _draw_types(rng: np.random.Generator, shares: tuple[float, ...], n: int, sam
     return rng.permutation(np.repeat(np.arange(len(p)), counts)).astype(np.int64)
 
 
-def _pick_within_types(rng: np.random.Generator, labels: np.ndarray, fractions: tuple[float, ...]) -> np.ndarray:
+def _pick_within_types(
+    rng: np.random.Generator, labels: np.ndarray, fractions: tuple[float, ...]
+) -> np.ndarray:
     """bool [n]: for each type, exactly round(fraction * n_type) of its raters, chosen at random."""
     chosen = np.zeros(len(labels), dtype=bool)
     for t, frac in enumerate(fractions):
@@ -310,12 +333,19 @@ def _sample(pop: Population, n_raters, seed, mode="tokens", feature_dim=16, feat
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     labels = _draw_types(rng, pop.shares, int(n_raters), sampling)
     # which raters rate which prompt, and whose ballots are complete (draw order is fixed)
-    rates = np.stack([
-        np.ones(len(labels), bool) if min(pop.rated[p]) == 1.0 else _pick_within_types(rng, labels, pop.rated[p])
-        for p in pop.prompts
-    ], axis=1)  # fmt: skip
+    rates = np.stack(
+        [
+            np.ones(len(labels), bool)
+            if min(pop.rated[p]) == 1.0
+            else _pick_within_types(rng, labels, pop.rated[p])
+            for p in pop.prompts
+        ],
+        axis=1,
+    )
     complete = (
-        np.ones(len(labels), bool) if min(pop.complete) == 1.0 else _pick_within_types(rng, labels, pop.complete)
+        np.ones(len(labels), bool)
+        if min(pop.complete) == 1.0
+        else _pick_within_types(rng, labels, pop.complete)
     )
     m, n_prompts = len(pop.candidates), len(pop.prompts)
 
@@ -402,8 +432,15 @@ _DOC_ARGS = """
 
 
 def _generator(name: str, summary: str):
-    def gen(n_raters: int = 2000, seed: int | np.random.Generator | None = 0, *, mode: str = "tokens",
-            feature_dim: int = 16, feature_seed: int = 0, sampling: str = "iid") -> PreferenceData:  # fmt: skip
+    def gen(
+        n_raters: int = 2000,
+        seed: int | np.random.Generator | None = 0,
+        *,
+        mode: str = "tokens",
+        feature_dim: int = 16,
+        feature_seed: int = 0,
+        sampling: str = "iid",
+    ) -> PreferenceData:
         return _sample(_POPULATIONS[name], n_raters, seed, mode, feature_dim, feature_seed, sampling)
 
     gen.__name__ = gen.__qualname__ = name
@@ -440,26 +477,22 @@ prompts_missing = _generator(
 
 
 def pairwise_twins(
-    population: str = "A",
-    n_raters: int = 2000,
-    seed: int | np.random.Generator | None = 0,
-    *,
-    mode: str = "tokens",
-    feature_dim: int = 16,
-    feature_seed: int = 0,
-    sampling: str = "iid",
+    population: str = "A", n_raters: int = 2000, seed: int | np.random.Generator | None = 0, **options
 ) -> PreferenceData:
     """Two populations with identical pairwise margins (one prompt, ``options``, candidates A-D).
 
     Population ``"A"``: ½ A≻B≻C≻D + ½ B≻A≻D≻C. Population ``"B"``: ½ B≻A≻C≻D + ½ A≻B≻D≻C. Every
-    rater ranks all four candidates. Other parameters as for :func:`four_types`.
+    rater ranks all four candidates. Other parameters (``mode``, ``feature_dim``, ``feature_seed``,
+    ``sampling``) as for :func:`four_types`.
     """
     if population not in ("A", "B"):
         raise ValueError(f"population: expected 'A' or 'B', got {population!r}")
-    return _sample(_POPULATIONS[f"pairwise_twins_{population}"], n_raters, seed, mode, feature_dim, feature_seed, sampling)
+    return _sample(_POPULATIONS[f"pairwise_twins_{population}"], n_raters, seed, **options)
 
 
-def generate(name: str, n_raters: int = 2000, seed: int | np.random.Generator | None = 0, **kwargs) -> PreferenceData:
+def generate(
+    name: str, n_raters: int = 2000, seed: int | np.random.Generator | None = 0, **kwargs
+) -> PreferenceData:
     """Sample population ``name`` (one of :data:`POPULATIONS`); keyword arguments as for
     :func:`four_types`."""
     pop = population(name)

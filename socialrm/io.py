@@ -32,7 +32,7 @@ import numpy as np
 
 # Re-exported at the package top level. The folder helpers (``atomic_write``, ``save_json_atomic``,
 # ``load_json``, ``write_manifest``, ``read_manifest``) are public too, imported from ``socialrm.io``.
-__all__ = ["save_safetensors", "load_safetensors"]
+__all__ = ["load_safetensors", "save_safetensors"]
 
 # safetensors dtype code <-> NumPy dtype (little-endian). bfloat16 and the float8 codes have no
 # NumPy equivalent and are rejected on load with a clear message.
@@ -206,7 +206,11 @@ def save_safetensors(
     offset = 0
     for name in order:
         code, arr = prepared[name]
-        header[name] = {"dtype": code, "shape": list(arr.shape), "data_offsets": [offset, offset + arr.nbytes]}
+        header[name] = {
+            "dtype": code,
+            "shape": list(arr.shape),
+            "data_offsets": [offset, offset + arr.nbytes],
+        }
         offset += arr.nbytes
     text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     text += b" " * (-(8 + len(text)) % 8)
@@ -273,7 +277,9 @@ def load_safetensors(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], di
     if n_header > MAX_HEADER_BYTES:
         raise fail(f"header length {n_header} exceeds the {MAX_HEADER_BYTES}-byte limit (corrupted length)")
     if 8 + n_header > len(raw):
-        raise fail(f"truncated: header length {n_header} but only {len(raw) - 8} bytes follow the length field")
+        raise fail(
+            f"truncated: header length {n_header} but only {len(raw) - 8} bytes follow the length field"
+        )
     try:
         header = json.loads(raw[8 : 8 + n_header].decode("utf-8"), object_pairs_hook=_reject_duplicate_keys)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -301,7 +307,9 @@ def load_safetensors(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], di
             or not all(_is_count(o) for o in offsets)
             or offsets[0] > offsets[1]
         ):
-            raise fail(f"tensor {name!r}: data_offsets must be [begin, end] with 0 <= begin <= end, got {offsets!r}")
+            raise fail(
+                f"tensor {name!r}: data_offsets must be [begin, end] with 0 <= begin <= end, got {offsets!r}"
+            )
         nbytes = math.prod(shape) * _DTYPES[code].itemsize
         if offsets[1] - offsets[0] != nbytes:
             raise fail(
@@ -313,7 +321,9 @@ def load_safetensors(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], di
     position = 0
     for begin, end, name in spans:
         if begin < position:
-            raise fail(f"tensor {name!r}: data_offsets {[begin, end]} overlap the previous tensor (ends at {position})")
+            raise fail(
+                f"tensor {name!r}: data_offsets {[begin, end]} overlap the previous tensor (ends at {position})"
+            )
         if begin > position:
             raise fail(f"tensor {name!r}: gap in the data buffer between bytes {position} and {begin}")
         position = end
@@ -371,7 +381,9 @@ def _file_digest(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def write_manifest(folder: str | os.PathLike, content: Mapping[str, Any], files: list[str] | tuple = ()) -> Path:
+def write_manifest(
+    folder: str | os.PathLike, content: Mapping[str, Any], files: list[str] | tuple = ()
+) -> Path:
     """Write ``folder/manifest.json``: ``content`` plus the size and SHA-256 of each listed file.
 
     Write the folder's other files first and the manifest last: a folder whose manifest exists and
@@ -422,7 +434,7 @@ def read_manifest(folder: str | os.PathLike, *, verify: bool = True) -> dict[str
         raise ValueError(f"{path}: unsupported manifest version {manifest.get('version')!r}")
     files = manifest.get("files")
     if not isinstance(files, dict):
-        raise ValueError(f"{path}: 'files' must be an object")
+        raise ValueError(f"{path}: 'files' must be an object")  # noqa: TRY004 (bad file content, not a bad argument)
     if verify:
         for name, entry in files.items():
             file = folder / name

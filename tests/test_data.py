@@ -27,8 +27,14 @@ def _records_data(**kwargs) -> PreferenceData:
 def check_invariants(d: PreferenceData) -> None:
     """Everything the C core relies on, checked from scratch."""
     assert d.rater_ptr.dtype == np.int64 and d.entry_ptr.dtype == np.int64
-    assert d.entry_prompt.dtype == np.int32 and d.rankings.dtype == np.int32 and d.completion_prompt.dtype == np.int32
-    assert d.rater_ptr[0] == 0 and d.rater_ptr[-1] == len(d.entry_prompt) and (np.diff(d.rater_ptr) >= 1).all()
+    assert (
+        d.entry_prompt.dtype == np.int32
+        and d.rankings.dtype == np.int32
+        and d.completion_prompt.dtype == np.int32
+    )
+    assert (
+        d.rater_ptr[0] == 0 and d.rater_ptr[-1] == len(d.entry_prompt) and (np.diff(d.rater_ptr) >= 1).all()
+    )
     assert d.entry_ptr[0] == 0 and d.entry_ptr[-1] == len(d.rankings) and (np.diff(d.entry_ptr) >= 2).all()
     for arr in d.arrays().values():
         assert arr.flags.c_contiguous and not arr.flags.writeable
@@ -73,8 +79,19 @@ def test_from_records_ids_tokens_and_csr() -> None:
     assert d.entry_prompt.tolist() == [0, 1, 1, 0]
     assert d.entry_ptr.tolist() == [0, 3, 5, 7, 9]
     assert d.rankings.tolist() == [0, 1, 2, 3, 4, 5, 4, 2, 0]
-    assert d.vocab == ["<pad>", "The", "capital", "should", "be", "worst", "place", "would",
-                       "Memphis", "Nashville", "Knoxville"]  # fmt: skip
+    assert d.vocab == [
+        "<pad>",
+        "The",
+        "capital",
+        "should",
+        "be",
+        "worst",
+        "place",
+        "would",
+        "Memphis",
+        "Nashville",
+        "Knoxville",
+    ]
     assert d.vocab_size == 11 and d.mode == "tokens"
     assert d.prompt_tokens.tolist() == [[1, 2, 3, 4, 0], [1, 5, 6, 7, 4]]
     assert d.completion_tokens[:, 0].tolist() == [8, 9, 10, 10, 8, 9]
@@ -83,33 +100,60 @@ def test_from_records_ids_tokens_and_csr() -> None:
     assert [(p, r.tolist()) for p, r in d.rater(0)] == [(0, [0, 1, 2]), (1, [3, 4])]
     assert d.rater(-1)[0][1].tolist() == [2, 0]
     assert d.completions_of(1).tolist() == [3, 4, 5]
-    assert repr(d) == ("PreferenceData(n_raters=3, n_prompts=2, n_completions=6, n_rankings=4, mode='tokens', "
-                       "max_list_length=3)")  # fmt: skip
+    assert repr(d) == (
+        "PreferenceData(n_raters=3, n_prompts=2, n_completions=6, n_rankings=4, mode='tokens', "
+        "max_list_length=3)"
+    )
     with pytest.raises(IndexError, match="rater index 3 out of range"):
         d.rater(3)
 
 
 def test_from_records_closed_lists_and_token_contents() -> None:
-    comps = {"capital": {"Memphis": [5, 6], "Nashville": [7], "Morristown": [8, 9, 9]}, "worst": ["Memphis", "x"]}
-    recs = [{"rater": 1, "prompt": "capital", "ranking": ["Nashville", "Memphis"]},
-            {"rater": 2, "prompt": "worst", "ranking": ["x", "Memphis"]}]  # fmt: skip
-    d = PreferenceData.from_records(recs, prompts={"capital": [1, 2], "worst": [3]}, completions=comps,
-                                    tokenizer=lambda s: [10 + len(s)], vocab_size=20)  # fmt: skip
+    comps = {
+        "capital": {"Memphis": [5, 6], "Nashville": [7], "Morristown": [8, 9, 9]},
+        "worst": ["Memphis", "x"],
+    }
+    recs = [
+        {"rater": 1, "prompt": "capital", "ranking": ["Nashville", "Memphis"]},
+        {"rater": 2, "prompt": "worst", "ranking": ["x", "Memphis"]},
+    ]
+    d = PreferenceData.from_records(
+        recs,
+        prompts={"capital": [1, 2], "worst": [3]},
+        completions=comps,
+        tokenizer=lambda s: [10 + len(s)],
+        vocab_size=20,
+    )
     check_invariants(d)
-    assert d.n_completions == 5 and d.completion_names == ("Memphis", "Nashville", "Morristown", "Memphis", "x")
+    assert d.n_completions == 5 and d.completion_names == (
+        "Memphis",
+        "Nashville",
+        "Morristown",
+        "Memphis",
+        "x",
+    )
     assert d.completion_tokens.tolist() == [[5, 6, 0], [7, 0, 0], [8, 9, 9], [17, 0, 0], [11, 0, 0]]
     assert d.prompt_tokens.tolist() == [[1, 2], [3, 0]]
     assert d.rankings.tolist() == [1, 0, 4, 3] and d.rater_ids.dtype == np.int64
-    with pytest.raises(ValueError, match=r"records\[0\]: rater 1 ranks 'Knoxville' on prompt 'capital', which is not a completion"):
-        PreferenceData.from_records([{"rater": 1, "prompt": "capital", "ranking": ["Knoxville", "Memphis"]}],
-                                    completions=comps, tokenizer="words")  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"records\[0\]: rater 1 ranks 'Knoxville' on prompt 'capital', which is not a completion",
+    ):
+        PreferenceData.from_records(
+            [{"rater": 1, "prompt": "capital", "ranking": ["Knoxville", "Memphis"]}],
+            completions=comps,
+            tokenizer="words",
+        )
     with pytest.raises(ValueError, match="ranks prompt 'other', which is not in prompts"):
-        PreferenceData.from_records([{"rater": 1, "prompt": "other", "ranking": ["a", "b"]}], prompts=["capital"],
-                                    tokenizer="words")  # fmt: skip
+        PreferenceData.from_records(
+            [{"rater": 1, "prompt": "other", "ranking": ["a", "b"]}], prompts=["capital"], tokenizer="words"
+        )
     with pytest.raises(ValueError, match="token id 25 >= vocab size 20"):
         PreferenceData.from_records(recs, completions=comps, tokenizer=lambda s: [25], vocab_size=20)
     with pytest.raises(ValueError, match=r"token ids must be >= 1 \(0 is the pad id\)"):
         PreferenceData.from_records(recs, completions=comps, tokenizer=lambda s: [3, 0])
+    grown = PreferenceData.from_records(recs[:1], tokenizer="words", vocab=["<pad>", "capital"])
+    assert grown.vocab == ["<pad>", "capital", "Nashville", "Memphis"]
     with pytest.raises(TypeError, match="needs a tokenizer"):
         PreferenceData.from_records(recs)
     with pytest.raises(ValueError, match="has no tokens"):
@@ -118,31 +162,47 @@ def test_from_records_closed_lists_and_token_contents() -> None:
 
 def test_from_records_features() -> None:
     pf = {"capital": [1.0, 0.0], "worst": [0.0, 1.0]}
-    d = PreferenceData.from_records(RECORDS, prompt_features=pf,
-                                    completion_features=lambda p, c: [len(p), len(c), 1.0])  # fmt: skip
+    d = PreferenceData.from_records(
+        RECORDS, prompt_features=pf, completion_features=lambda p, c: [len(p), len(c), 1.0]
+    )
     check_invariants(d)
     assert d.mode == "features" and d.vocab is None and d.vocab_size is None
     assert d.prompt_features.tolist() == [[1, 0], [0, 1]]
     assert d.completion_features[0].tolist() == [7, 7, 1] and d.completion_features.shape == (6, 3)
     arr = PreferenceData.from_records(RECORDS, prompt_features=np.eye(2), completion_features=np.ones((6, 4)))
     assert arr.completion_features.shape == (6, 4)
-    with pytest.raises(ValueError, match=r"completion_features: contains NaN or infinity \(first at index \(2, 0\)\)"):
-        PreferenceData.from_records(RECORDS, prompt_features=pf, completion_features=np.where(
-            np.arange(6)[:, None] == 2, np.nan, np.ones((6, 2))))  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"completion_features: contains NaN or infinity \(first at index \(2, 0\)\)"
+    ):
+        PreferenceData.from_records(
+            RECORDS,
+            prompt_features=pf,
+            completion_features=np.where(np.arange(6)[:, None] == 2, np.nan, np.ones((6, 2))),
+        )
     with pytest.raises(ValueError, match="prompt_features: contains NaN or infinity"):
-        PreferenceData.from_records(RECORDS, prompt_features={"capital": [np.inf], "worst": [0.0]},
-                                    completion_features=np.ones((6, 1)))  # fmt: skip
+        PreferenceData.from_records(
+            RECORDS,
+            prompt_features={"capital": [np.inf], "worst": [0.0]},
+            completion_features=np.ones((6, 1)),
+        )
     with pytest.raises(ValueError, match="no feature vector for 'worst'"):
-        PreferenceData.from_records(RECORDS, prompt_features={"capital": [1.0]}, completion_features=np.ones((6, 1)))
+        PreferenceData.from_records(
+            RECORDS, prompt_features={"capital": [1.0]}, completion_features=np.ones((6, 1))
+        )
     with pytest.raises(ValueError, match=r"expected an array of shape \(6, D\)"):
         PreferenceData.from_records(RECORDS, prompt_features=pf, completion_features=np.ones((5, 2)))
     with pytest.raises(ValueError, match="different lengths"):
-        PreferenceData.from_records(RECORDS, prompt_features={"capital": [1.0], "worst": [1.0, 2.0]},
-                                    completion_features=np.ones((6, 1)))  # fmt: skip
+        PreferenceData.from_records(
+            RECORDS,
+            prompt_features={"capital": [1.0], "worst": [1.0, 2.0]},
+            completion_features=np.ones((6, 1)),
+        )
     with pytest.raises(ValueError, match="both prompt_features and completion_features"):
         PreferenceData.from_records(RECORDS, prompt_features=pf)
     with pytest.raises(ValueError, match="either tokenizer or prompt_features"):
-        PreferenceData.from_records(RECORDS, prompt_features=pf, completion_features=np.ones((6, 1)), tokenizer="words")
+        PreferenceData.from_records(
+            RECORDS, prompt_features=pf, completion_features=np.ones((6, 1)), tokenizer="words"
+        )
 
 
 def test_labels_and_weights_from_records() -> None:
@@ -168,25 +228,37 @@ def test_labels_and_weights_from_records() -> None:
 
 def _raw(**overrides):
     """A valid raw dataset: 2 prompts x 3 completions, 2 raters; overrides replace arguments."""
-    args = dict(
-        prompt_tokens=[[1, 2, 0], [1, 3, 4]],
-        completion_tokens=[[5], [6], [7], [5], [6], [7]],
-        completion_prompt=[0, 0, 0, 1, 1, 1],
-        rater_ptr=[0, 2, 3],
-        entry_prompt=[0, 1, 1],
-        entry_ptr=[0, 3, 5, 7],
-        rankings=[0, 1, 2, 3, 5, 4, 3],
-        vocab_size=8,
-    )
+    args = {
+        "prompt_tokens": [[1, 2, 0], [1, 3, 4]],
+        "completion_tokens": [[5], [6], [7], [5], [6], [7]],
+        "completion_prompt": [0, 0, 0, 1, 1, 1],
+        "rater_ptr": [0, 2, 3],
+        "entry_prompt": [0, 1, 1],
+        "entry_ptr": [0, 3, 5, 7],
+        "rankings": [0, 1, 2, 3, 5, 4, 3],
+        "vocab_size": 8,
+    }
     args.update(overrides)
     return PreferenceData(**args)
 
 
 VALIDATION_CASES = [
-    ({"rankings": [0, 1, 0, 3, 5, 4, 3]}, ValueError, "rankings: rater 0 on prompt 0 lists completion 0 twice"),
-    ({"rankings": [0, 1, 2, 3, 1, 4, 3]}, ValueError, "rankings: rater 0 on prompt 1 lists completion 1, a completion of another prompt \\(prompt 0\\)"),
+    (
+        {"rankings": [0, 1, 0, 3, 5, 4, 3]},
+        ValueError,
+        "rankings: rater 0 on prompt 0 lists completion 0 twice",
+    ),
+    (
+        {"rankings": [0, 1, 2, 3, 1, 4, 3]},
+        ValueError,
+        "rankings: rater 0 on prompt 1 lists completion 1, a completion of another prompt \\(prompt 0\\)",
+    ),
     ({"rankings": [0, 1, 2, 3, 9, 4, 3]}, ValueError, "lists completion 9, outside \\[0, 6\\)"),
-    ({"entry_ptr": [0, 3, 4, 7]}, ValueError, "rater 0 on prompt 1: a ranking of a single completion, which carries no comparison"),
+    (
+        {"entry_ptr": [0, 3, 4, 7]},
+        ValueError,
+        "rater 0 on prompt 1: a ranking of a single completion, which carries no comparison",
+    ),
     ({"entry_ptr": [0, 5, 5, 7]}, ValueError, "rater 0 on prompt 1: an empty ranking"),
     ({"entry_prompt": [1, 1, 1]}, ValueError, "rater 0 lists prompt 1 twice"),
     ({"entry_prompt": [0, 2, 1]}, ValueError, "rater 0 rates prompt 2, outside \\[0, 2\\)"),
@@ -196,14 +268,26 @@ VALIDATION_CASES = [
     ({"rater_ptr": [1, 2, 3]}, ValueError, "rater_ptr: must start at 0"),
     ({"rater_ptr": [0, 3, 2, 3]}, ValueError, "rater_ptr: must be non-decreasing"),
     ({"entry_ptr": [0, 3, 5, 8]}, ValueError, "entry_ptr: must end at len\\(rankings\\) = 7"),
-    ({"prompt_tokens": [[1, 2, 0], [1, 3, 8]]}, ValueError, "prompt_tokens: prompt 1 has token id 8 >= vocab size 8"),
-    ({"completion_tokens": [[5], [6], [-7], [5], [6], [7]]}, ValueError, "completion_tokens: completion 2 has a negative token id"),
+    (
+        {"prompt_tokens": [[1, 2, 0], [1, 3, 8]]},
+        ValueError,
+        "prompt_tokens: prompt 1 has token id 8 >= vocab size 8",
+    ),
+    (
+        {"completion_tokens": [[5], [6], [-7], [5], [6], [7]]},
+        ValueError,
+        "completion_tokens: completion 2 has a negative token id",
+    ),
     ({"completion_tokens": [[5], [6], [0], [5], [6], [7]]}, ValueError, "completion 2 has no tokens"),
     ({"prompt_tokens": [[1, 0, 2], [1, 3, 4]]}, ValueError, "prompt 0 is not right-padded"),
     ({"prompt_tokens": [[1.5, 2, 0], [1, 3, 4]]}, TypeError, "prompt_tokens: expected integers"),
     ({"prompt_tokens": [1, 2]}, ValueError, "prompt_tokens: expected a 2-D array"),
     ({"prompt_tokens": np.zeros((0, 3), int)}, ValueError, "empty data: there are no prompts"),
-    ({"completion_prompt": [0, 0, 0]}, ValueError, "completion_prompt: 3 entries but there are 6 completions"),
+    (
+        {"completion_prompt": [0, 0, 0]},
+        ValueError,
+        "completion_prompt: 3 entries but there are 6 completions",
+    ),
     ({"completion_prompt": [0, 0, 0, 1, 1, 2]}, ValueError, "completion 5 refers to prompt 2"),
     ({"vocab": ["<pad>", "a"]}, ValueError, "vocab_size: 8 differs from len\\(vocab\\) = 2"),
     ({"prompt_features": np.ones((2, 2))}, ValueError, "either token ids .* or features, not both"),
@@ -237,12 +321,17 @@ def test_valid_raw_and_single_rankings() -> None:
 
 def test_messages_name_raters_and_prompts() -> None:
     bad = [RECORDS[0], {"rater": "bob", "prompt": "worst", "ranking": ["Nashville", "Memphis", "Nashville"]}]
-    with pytest.raises(ValueError, match=r"rater 'bob' \(index 1\) on prompt 'worst' \(id 1\) lists completion 'Nashville' \(id 3\) twice"):
+    with pytest.raises(
+        ValueError,
+        match=r"rater 'bob' \(index 1\) on prompt 'worst' \(id 1\) lists completion 'Nashville' \(id 3\) twice",
+    ):
         PreferenceData.from_records(bad, tokenizer="words")
     twice = [RECORDS[0], dict(RECORDS[0], ranking=["Memphis", "Knoxville"])]
     with pytest.raises(ValueError, match=r"rater 'ann' \(index 0\) lists prompt 'capital' \(id 0\) twice"):
         PreferenceData.from_records(twice, tokenizer="words")
-    with pytest.raises(ValueError, match=r"rater 'ann' \(index 0\) on prompt 'capital' \(id 0\): a ranking of a single"):
+    with pytest.raises(
+        ValueError, match=r"rater 'ann' \(index 0\) on prompt 'capital' \(id 0\): a ranking of a single"
+    ):
         PreferenceData.from_records([dict(RECORDS[0], ranking=["Memphis"])], tokenizer="words")
     with pytest.raises(ValueError, match="empty ranking"):
         PreferenceData.from_records([dict(RECORDS[0], ranking=[])], tokenizer="words")
@@ -254,7 +343,9 @@ def test_messages_name_raters_and_prompts() -> None:
         PreferenceData.from_records([{"rater": 1, "prompt": "p", "ranking": "ab"}], tokenizer="words")
     with pytest.raises(TypeError, match="records: expected an iterable of dicts"):
         PreferenceData.from_records({"rater": 1}, tokenizer="words")
-    d = PreferenceData.from_records([dict(RECORDS[0], ranking=["Memphis"])], tokenizer="words", allow_single=True)
+    d = PreferenceData.from_records(
+        [dict(RECORDS[0], ranking=["Memphis"])], tokenizer="words", allow_single=True
+    )
     assert d.n_single == 1
 
 
@@ -301,14 +392,29 @@ def test_from_pairwise_chains_consistent_pairs() -> None:
     # the pairs of any full-ranking dataset chain back to it
     data = examples.four_types(n_raters=30, seed=3)
     p = data.pairs()
-    rows = [{"rater": int(r), "prompt": int(q), "chosen": int(w), "rejected": int(lo), "label": int(data.rater_labels[r])}
-            for r, q, w, lo in zip(p.rater, p.prompt, p.winner, p.loser)][::-1]  # fmt: skip
-    rebuilt = PreferenceData.from_pairwise(rows, completions={0: [0, 1, 2, 3], 1: [4, 5, 6, 7]}, prompts=[0, 1],
-                                           prompt_features=np.eye(2), completion_features=np.eye(8))  # fmt: skip
+    rows = [
+        {
+            "rater": int(r),
+            "prompt": int(q),
+            "chosen": int(w),
+            "rejected": int(lo),
+            "label": int(data.rater_labels[r]),
+        }
+        for r, q, w, lo in zip(p.rater, p.prompt, p.winner, p.loser)
+    ][::-1]
+    rebuilt = PreferenceData.from_pairwise(
+        rows,
+        completions={0: [0, 1, 2, 3], 1: [4, 5, 6, 7]},
+        prompts=[0, 1],
+        prompt_features=np.eye(2),
+        completion_features=np.eye(8),
+    )
     order = np.argsort(rebuilt.rater_ids)
     rebuilt = rebuilt.subset(order)
     for r in range(data.n_raters):
-        assert sorted((q, x.tolist()) for q, x in rebuilt.rater(r)) == sorted((q, x.tolist()) for q, x in data.rater(r))
+        assert sorted((q, x.tolist()) for q, x in rebuilt.rater(r)) == sorted(
+            (q, x.tolist()) for q, x in data.rater(r)
+        )
     assert rebuilt.rater_labels.tolist() == data.rater_labels.tolist()
 
 
@@ -322,8 +428,10 @@ def test_from_pairwise_cycle_and_ambiguity() -> None:
     msg = "the pairs of rater 'dan' on prompt 'capital' form a cycle: 'a' > 'b' > 'c' > 'a'"
     with pytest.raises(ValueError, match=re.escape(msg)):
         PreferenceData.from_pairwise(cyc, tokenizer="words")
-    two = [{"rater": 7, "prompt": "p", "chosen": "x", "rejected": "y"},
-           {"rater": 7, "prompt": "p", "chosen": "y", "rejected": "x"}]  # fmt: skip
+    two = [
+        {"rater": 7, "prompt": "p", "chosen": "x", "rejected": "y"},
+        {"rater": 7, "prompt": "p", "chosen": "y", "rejected": "x"},
+    ]
     with pytest.raises(ValueError, match=re.escape("rater 7 on prompt 'p' form a cycle: 'x' > 'y' > 'x'")):
         PreferenceData.from_pairwise(two, tokenizer="words")
     amb = [
@@ -331,7 +439,10 @@ def test_from_pairwise_cycle_and_ambiguity() -> None:
         {"rater": "eve", "prompt": "capital", "chosen": "a", "rejected": "c"},
         {"rater": "fay", "prompt": "capital", "chosen": "a", "rejected": "b"},
     ]
-    with pytest.raises(ValueError, match="rater 'eve' on prompt 'capital' do not determine a single order: 'b' and 'c' are never compared"):
+    with pytest.raises(
+        ValueError,
+        match="rater 'eve' on prompt 'capital' do not determine a single order: 'b' and 'c' are never compared",
+    ):
         PreferenceData.from_pairwise(amb, tokenizer="words")
     with pytest.warns(UserWarning, match=r"dropped 1 of 2 \(rater, prompt\) groups"):
         d = PreferenceData.from_pairwise(amb, tokenizer="words", ambiguous="drop")
@@ -339,7 +450,9 @@ def test_from_pairwise_cycle_and_ambiguity() -> None:
     with pytest.raises(ValueError, match="every group was ambiguous"), pytest.warns(UserWarning):
         PreferenceData.from_pairwise(amb[:2], tokenizer="words", ambiguous="drop")
     with pytest.raises(ValueError, match="chose 'a' over itself"):
-        PreferenceData.from_pairwise([{"rater": 1, "prompt": "p", "chosen": "a", "rejected": "a"}], tokenizer="words")
+        PreferenceData.from_pairwise(
+            [{"rater": 1, "prompt": "p", "chosen": "a", "rejected": "a"}], tokenizer="words"
+        )
     with pytest.raises(ValueError, match="ambiguous: expected 'error' or 'drop'"):
         PreferenceData.from_pairwise(amb, tokenizer="words", ambiguous="keep")
     with pytest.raises(ValueError, match="pairs: empty data"):
@@ -348,8 +461,14 @@ def test_from_pairwise_cycle_and_ambiguity() -> None:
 
 def test_from_pairwise_dataframe() -> None:
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame({"user": ["u1", "u1", "u2"], "prompt": ["p", "p", "p"], "chosen": ["a", "b", "b"],
-                       "rejected": ["b", "c", "a"]})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "user": ["u1", "u1", "u2"],
+            "prompt": ["p", "p", "p"],
+            "chosen": ["a", "b", "b"],
+            "rejected": ["b", "c", "a"],
+        }
+    )
     d = PreferenceData.from_pairwise(df, rater="user", tokenizer="words")
     assert [r["ranking"] for r in d.to_records()] == [["a", "b", "c"], ["b", "a"]]
 
@@ -360,8 +479,13 @@ def test_from_pairwise_dataframe() -> None:
 def test_pairs_match_a_brute_force_loop() -> None:
     d = examples.morristown_partial(n_raters=200, seed=1)
     p = d.pairs()
-    expected = [(r, q, int(x[i]), int(x[j])) for r in range(d.n_raters) for q, x in d.rater(r)
-                for i in range(len(x)) for j in range(i + 1, len(x))]  # fmt: skip
+    expected = [
+        (r, q, int(x[i]), int(x[j]))
+        for r in range(d.n_raters)
+        for q, x in d.rater(r)
+        for i in range(len(x))
+        for j in range(i + 1, len(x))
+    ]
     assert list(zip(p.rater.tolist(), p.prompt.tolist(), p.winner.tolist(), p.loser.tolist())) == expected
     assert p.rater.dtype == np.int64 and p.winner.dtype == np.int32 and p.prompt.dtype == np.int32
 
@@ -370,7 +494,9 @@ def test_subset_and_split() -> None:
     d = examples.four_types(n_raters=50, seed=2)
     s = d.subset([7, 3, 49])
     check_invariants(s)
-    assert s.rater_ids.tolist() == [7, 3, 49] and s.rater_labels.tolist() == d.rater_labels[[7, 3, 49]].tolist()
+    assert (
+        s.rater_ids.tolist() == [7, 3, 49] and s.rater_labels.tolist() == d.rater_labels[[7, 3, 49]].tolist()
+    )
     for i, r in enumerate([7, 3, 49]):
         assert [(q, x.tolist()) for q, x in s.rater(i)] == [(q, x.tolist()) for q, x in d.rater(r)]
     assert s.prompt_tokens is d.prompt_tokens  # prompts and completions are shared, not copied
@@ -387,7 +513,7 @@ def test_subset_and_split() -> None:
     assert (len(train), len(test)) == (40, 10)
     assert sorted(train.rater_ids.tolist() + test.rater_ids.tolist()) == list(range(50))
     assert np.all(np.diff(train.rater_ids) > 0)
-    train2, test2 = d.train_test_split(0.2, random_state=0)
+    _, test2 = d.train_test_split(0.2, random_state=0)
     assert test2.rater_ids.tolist() == test.rater_ids.tolist()
     assert d.train_test_split(0.2, random_state=1)[1].rater_ids.tolist() != test.rater_ids.tolist()
     assert len(d.train_test_split(7, random_state=0)[1]) == 7
@@ -418,9 +544,12 @@ def test_restrict_drop_and_map() -> None:
     check_invariants(no_kn)
     assert no_kn.n_raters == 20
     for r in range(20):
-        (p0, x0), (p1, x1) = no_kn.rater(r)
+        (p0, x0), (_, x1) = no_kn.rater(r)
         order = [c for c in pop.order_indices("normal")[d4.rater_labels[r]] if c != 3]
         assert (p0, x0.tolist(), len(x1)) == (0, order, 4)
+    with pytest.raises(IndexError, match="raters: rater index out of range"):
+        d4.drop_completions([3], raters=[20])
+    assert "rater 4 (index 1)" in d4.subset([3, 4]).drop_completions([0, 1, 2, 3])._rater_desc(1)
     only_first = d4.drop_completions([3], raters=[0])
     assert len(only_first.rater(0)[0][1]) == 3 and len(only_first.rater(1)[0][1]) == 4
 
@@ -446,14 +575,20 @@ def test_records_round_trip_and_concat() -> None:
     d = examples.morristown_partial(n_raters=40, seed=5)
     pop = examples.population("morristown_partial")
     back = PreferenceData.from_records(
-        d.to_records(), prompts=dict(pop.prompt_texts), completions={"normal": list(pop.candidates)},
-        tokenizer=WordTokenizer(pop.vocab, frozen=True), vocab=pop.vocab, label_names=pop.types,
-    )  # fmt: skip
+        d.to_records(),
+        prompts=dict(pop.prompt_texts),
+        completions={"normal": list(pop.candidates)},
+        tokenizer=WordTokenizer(pop.vocab, frozen=True),
+        vocab=pop.vocab,
+        label_names=pop.types,
+    )
     assert_same(back, d)
     a, b = d.subset(np.arange(0, 25)), d.subset(np.arange(25, 40))
     assert_same(a.concat(b), d)
     re_ = a.concat(a, renumber=True)
-    assert re_.rater_ids.tolist() == list(range(50)) and re_.rater_labels.tolist() == a.rater_labels.tolist() * 2
+    assert (
+        re_.rater_ids.tolist() == list(range(50)) and re_.rater_labels.tolist() == a.rater_labels.tolist() * 2
+    )
     with pytest.raises(ValueError, match="rater id 0 is in both datasets"):
         a.concat(a)
     with pytest.raises(ValueError, match="prompt_tokens differs"):

@@ -10,7 +10,12 @@ from socialrm.examples import population, true_ballots
 
 ME, NA, CH, KN, MO = "Memphis", "Nashville", "Chattanooga", "Knoxville", "Morristown"
 ORDERS_4 = {ME: (ME, NA, CH, KN), NA: (NA, CH, KN, ME), CH: (CH, KN, NA, ME), KN: (KN, CH, NA, ME)}
-ORDERS_5 = {ME: (ME, NA, CH, KN, MO), NA: (NA, CH, KN, MO, ME), CH: (CH, KN, MO, NA, ME), KN: (KN, MO, CH, NA, ME)}
+ORDERS_5 = {
+    ME: (ME, NA, CH, KN, MO),
+    NA: (NA, CH, KN, MO, ME),
+    CH: (CH, KN, MO, NA, ME),
+    KN: (KN, MO, CH, NA, ME),
+}
 SHARES = {
     "four_types": (0.42, 0.26, 0.15, 0.17),
     "morristown_full": (0.30, 0.25, 0.15, 0.30),
@@ -73,8 +78,11 @@ def test_tennessee_definitions_are_exact(name) -> None:
         if "inverted" in pop.prompts:
             assert pop.prompt_texts["inverted"] == "The worst place for the capital would be"
             assert pop.orders["inverted"][t] == table[typ][::-1]
-    assert pop.truth == {"morristown_partial": "morristown_full", "prompts_partial": "prompts_full",
-                         "prompts_missing": "prompts_full"}.get(name, name)  # fmt: skip
+    assert pop.truth == {
+        "morristown_partial": "morristown_full",
+        "prompts_partial": "prompts_full",
+        "prompts_missing": "prompts_full",
+    }.get(name, name)
 
 
 def test_partial_definitions() -> None:
@@ -89,7 +97,12 @@ def test_partial_definitions() -> None:
 def test_four_types_exact_rule_results() -> None:
     pop = population("four_types")
     rankings, weights = true_ballots("four_types", "normal")
-    assert rankings.dtype == np.int64 and rankings.tolist() == [[0, 1, 2, 3], [1, 2, 3, 0], [2, 3, 1, 0], [3, 2, 1, 0]]
+    assert rankings.dtype == np.int64 and rankings.tolist() == [
+        [0, 1, 2, 3],
+        [1, 2, 3, 0],
+        [2, 3, 1, 0],
+        [3, 2, 1, 0],
+    ]
     assert weights.tolist() == [0.42, 0.26, 0.15, 0.17]
     np.testing.assert_allclose(borda(rankings, weights), [1.26, 1.94, 1.73, 1.07])
     assert names(pop, order_by(borda(rankings, weights))) == [NA, CH, ME, KN]
@@ -120,7 +133,10 @@ def test_prompts_inverted_truth() -> None:
 
 def test_pairwise_twins_share_margins_but_not_ballots() -> None:
     a, b = population("pairwise_twins_A"), population("pairwise_twins_B")
-    assert a.orders["options"] == (tuple("ABCD"), tuple("BADC")) and b.orders["options"] == (tuple("BACD"), tuple("ABDC"))
+    assert a.orders["options"] == (tuple("ABCD"), tuple("BADC")) and b.orders["options"] == (
+        tuple("BACD"),
+        tuple("ABDC"),
+    )
     ra, wa = true_ballots("pairwise_twins_A", "options")
     rb, wb = true_ballots("pairwise_twins_B", "options")
     np.testing.assert_array_equal(margins(ra, wa), margins(rb, wb))
@@ -139,7 +155,9 @@ def test_distortion_population() -> None:
     scores = borda(ballots, shares)
     assert int(np.argmax(scores)) == 0  # Borda picks A
     welfare = shares @ utilities
-    assert welfare[0] == pytest.approx(0.21 - 0.79 * 0.9997) and welfare[4] == pytest.approx(0.21 * 0.9996 + 0.79)
+    assert welfare[0] == pytest.approx(0.21 - 0.79 * 0.9997) and welfare[4] == pytest.approx(
+        0.21 * 0.9996 + 0.79
+    )
     assert welfare[0] < -0.57 and welfare[4] > 0.999  # the chosen A is far from the best E
     _, s0 = examples.distortion_utilities(eps=0.0)
     assert borda(ballots, s0)[0] == pytest.approx(borda(ballots, s0)[4])  # the tie eps breaks
@@ -167,7 +185,10 @@ def test_sampled_rankings_follow_the_types_exactly(name) -> None:
     assert data.n_raters == 400 and data.mode == "tokens"
     assert data.label_names == pop.types and data.prompt_names == pop.prompts
     assert data.completion_names == pop.candidates * len(pop.prompts)
-    assert data.completion_prompt.tolist() == np.repeat(np.arange(len(pop.prompts)), len(pop.candidates)).tolist()
+    assert (
+        data.completion_prompt.tolist()
+        == np.repeat(np.arange(len(pop.prompts)), len(pop.candidates)).tolist()
+    )
     assert tuple(data.vocab) == pop.vocab and data.vocab[0] == "<pad>"
     words = [[data.vocab[i] for i in row if i] for row in data.prompt_tokens]
     assert [" ".join(w) for w in words] == [pop.prompt_texts[p] for p in pop.prompts]
@@ -236,7 +257,9 @@ def test_determinism_and_modes() -> None:
     np.testing.assert_array_equal(g.rankings, a.rankings)
 
     f = examples.prompts_partial(n_raters=500, seed=3, mode="features", feature_dim=8)
-    assert f.mode == "features" and f.prompt_features.shape == (2, 8) and f.completion_features.shape == (8, 8)
+    assert (
+        f.mode == "features" and f.prompt_features.shape == (2, 8) and f.completion_features.shape == (8, 8)
+    )
     for name in ("rater_ptr", "entry_prompt", "entry_ptr", "rankings", "rater_labels"):
         np.testing.assert_array_equal(getattr(f, name), getattr(a, name), err_msg=name)
     # features are fixed per item: independent of the rater seed and shared across populations

@@ -19,8 +19,20 @@ from socialrm.io import (
     write_manifest,
 )
 
-ALL_DTYPES = [np.bool_, np.uint8, np.int8, np.uint16, np.int16, np.float16, np.uint32, np.int32, np.float32,
-              np.uint64, np.int64, np.float64]  # fmt: skip
+ALL_DTYPES = [
+    np.bool_,
+    np.uint8,
+    np.int8,
+    np.uint16,
+    np.int16,
+    np.float16,
+    np.uint32,
+    np.int32,
+    np.float32,
+    np.uint64,
+    np.int64,
+    np.float64,
+]
 
 
 def _files(directory) -> list[str]:
@@ -121,12 +133,17 @@ BAD_HEADERS = [
     ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0]}}, "data_offsets must be"),
     ({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 8]}}, r"span 8 bytes but F32 x \[1\] needs 4"),
     ({"a": {"dtype": "F32", "shape": [2]}}, "exactly 'dtype', 'shape' and 'data_offsets'"),
-    ({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}, "gap in the data buffer between bytes 0 and 4"),
     (
-        {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-         "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}},
+        {"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}},
+        "gap in the data buffer between bytes 0 and 4",
+    ),
+    (
+        {
+            "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+            "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]},
+        },
         "overlap the previous tensor",
-    ),  # fmt: skip
+    ),
     ({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, "4 trailing bytes after the last tensor"),
     ({"__metadata__": {"k": 1}}, "__metadata__ must be an object of string values"),
 ]
@@ -254,8 +271,11 @@ def test_manifest(tmp_path) -> None:
 
 def test_cross_check_with_the_safetensors_package(tmp_path) -> None:
     st = pytest.importorskip("safetensors.numpy")
-    tensors = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.array([1, 2], np.int64),
-               "c": np.zeros((0, 2), np.uint8)}  # fmt: skip
+    tensors = {
+        "a": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "b": np.array([1, 2], np.int64),
+        "c": np.zeros((0, 2), np.uint8),
+    }
     ours = tmp_path / "ours.safetensors"
     save_safetensors(ours, tensors, {"k": "v"})
     for name, arr in st.load_file(str(ours)).items():
