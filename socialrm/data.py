@@ -1009,12 +1009,14 @@ class PreferenceData:
             tensors["rater_ids"] = self.rater_ids
         else:
             meta["rater_ids"] = self.rater_ids.tolist()
-        try:
-            text = json.dumps(meta, allow_nan=False)
-        except TypeError as exc:
-            raise TypeError(
-                f"{path}: names and rater ids must be JSON-serialisable to save ({exc})"
-            ) from None
+        for key in ("prompt_names", "completion_names", "rater_ids"):
+            bad = [v for v in meta.get(key) or () if not isinstance(v, (str, int, float, bool))]
+            if bad:
+                raise TypeError(
+                    f"{path}: {key} must be strings or numbers to be saved (they are stored as JSON), "
+                    f"got {bad[0]!r}"
+                )
+        text = json.dumps(meta, allow_nan=False)
         return save_safetensors(path, tensors, {"socialrm_data": text})
 
     @classmethod

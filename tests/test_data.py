@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import socialrm as srm
 from socialrm import examples
@@ -606,6 +610,9 @@ def test_save_load(tmp_path) -> None:
     back = PreferenceData.load(tmp_path / "f.safetensors")
     assert_same(back, f)
     assert back.rater_labels.tolist() == f.rater_labels.tolist() and back.label_names == f.label_names
+    tuples = PreferenceData.from_records([dict(RECORDS[0], rater=("a", 1))], tokenizer="words")
+    with pytest.raises(TypeError, match=r"rater_ids must be strings or numbers to be saved .*\('a', 1\)"):
+        tuples.save(tmp_path / "t.safetensors")
     srm.save_safetensors(tmp_path / "other.safetensors", {"x": np.zeros(2)})
     with pytest.raises(ValueError, match="not a socialrm preference dataset"):
         PreferenceData.load(tmp_path / "other.safetensors")
@@ -631,3 +638,49 @@ def test_public_names() -> None:
     assert srm.PreferenceData is PreferenceData and srm.WordTokenizer is WordTokenizer
     assert srm.examples.four_types is examples.four_types
     assert srm.save_safetensors is srm.io.save_safetensors and srm.load_safetensors is srm.io.load_safetensors
+
+
+# ------------------------------------------------------------------------------------------ properties
+
+
+@st.composite
+def record_sets(draw):
+    """Random incomplete data: 1-3 prompts with 2-5 completions, 1-6 raters, random subsets/orders."""
+    n_prompts = draw(st.integers(1, 3))
+    sizes = [draw(st.integers(2, 5)) for _ in range(n_prompts)]
+    records = []
+    for r in range(draw(st.integers(1, 6))):
+        rated = draw(st.lists(st.integers(0, n_prompts - 1), min_size=1, max_size=n_prompts, unique=True))
+        for p in rated:
+            ranking = draw(st.permutations(range(sizes[p])))[: draw(st.integers(2, sizes[p]))]
+            records.append({"rater": f"r{r}", "prompt": f"p{p}", "ranking": [f"c{c}" for c in ranking]})
+    return records
+
+
+@settings(max_examples=60, deadline=None)
+@given(records=record_sets(), seed=st.integers(0, 2**16))
+def test_properties_of_random_datasets(records, seed) -> None:
+    d = PreferenceData.from_records(records, tokenizer="words")
+    check_invariants(d)
+    lengths = d.entry_length
+    assert len(d.pairs().rater) == int((lengths * (lengths - 1) // 2).sum())
+    assert d.rankings.size == sum(len(r["ranking"]) for r in records)
+    back = PreferenceData.from_records(d.to_records(), tokenizer="words")
+    assert_same(back, d)
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(d.n_raters)
+    shuffled = d.subset(perm)
+    check_invariants(shuffled)
+    assert_same(shuffled.subset(np.argsort(perm)), d)
+    keep = rng.choice(d.n_prompts, size=rng.integers(1, d.n_prompts + 1), replace=False)
+    if np.isin(d.entry_prompt, keep).any():
+        restricted = d.restrict_prompts(keep)
+        check_invariants(restricted)
+        assert np.isin(restricted.entry_prompt, keep).all()
+        assert restricted.n_rankings == int(np.isin(d.entry_prompt, keep).sum())
+    if d.n_raters > 1:
+        train, test = d.train_test_split(0.5, random_state=seed)
+        assert_same(train.concat(test).subset(np.argsort(np.r_[train.rater_ids, test.rater_ids])), d)
+    with tempfile.TemporaryDirectory() as tmp:
+        d.save(os.path.join(tmp, "d.safetensors"))
+        assert_same(PreferenceData.load(os.path.join(tmp, "d.safetensors")), d)
