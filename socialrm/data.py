@@ -18,8 +18,15 @@ array                    dtype     shape      meaning
 ``rankings``             int32     [K]        completion ids, best first within each entry
 ``rater_labels``         int64     [R]        optional: each rater's type (example data)
 ``rater_weights``        float64   [R]        optional: non-negative weight of each rater
-``rater_ids``            int64/str [R]        external rater ids (default ``arange(R)``)
+``rater_ids``            int64,    [R]        external rater ids (default ``arange(R)``, so raters keep
+                         str or                their original index through ``subset`` and friends)
+                         object
+``entry_rater``          int64     [E]        derived (property): the rater of each entry
 =======================  ========  =========  ======================================================
+
+Besides the arrays: ``vocab`` (token strings, ``vocab[0]`` the pad) and ``vocab_size`` (token mode),
+``prompt_names`` and ``completion_names`` (external names; completion names are unique per prompt,
+not globally), ``label_names`` (type names), ``allow_single``.
 
 Exactly one of tokens / features is used, for prompts and completions alike. Token id 0 is the pad,
 never a real token; every prompt and completion has at least one token.
@@ -1089,8 +1096,8 @@ class PreferenceData:
         mapping, else the key itself; a completion's text is ``completions[prompt][key]`` when that
         is a mapping, else its key. A text that is a ``str`` is turned into token ids by
         ``tokenizer`` (a callable ``str -> list of int``; ``"words"`` builds a
-        :class:`WordTokenizer`, whose vocabulary becomes ``vocab``); any other text must be a
-        sequence of token ids (>= 1; 0 is the pad).
+        :class:`WordTokenizer`, starting from ``vocab`` if given, whose final vocabulary becomes
+        ``vocab``); any other text must be a sequence of token ids (>= 1; 0 is the pad).
 
         Content, feature mode (``prompt_features`` and ``completion_features`` given): each is a
         mapping (prompt key -> vector; ``(prompt key, completion key)`` -> vector), a callable
