@@ -47,6 +47,7 @@ __all__ = [
     "Population",
     "distortion_utilities",
     "four_types",
+    "from_ballots",
     "generate",
     "morristown_full",
     "morristown_partial",
@@ -497,6 +498,66 @@ def generate(
     :func:`four_types`."""
     pop = population(name)
     return _sample(pop, n_raters, seed, **kwargs)
+
+
+def from_ballots(name: str, ballots: list, labels: list | None = None, **options) -> PreferenceData:
+    """Hand-made raters on population ``name``'s prompts and completions.
+
+    The result has exactly the prompt and completion arrays of the population's sampled data (same
+    ``mode``, ``feature_dim`` and ``feature_seed`` options as :func:`four_types`), so it can be
+    embedded by a model trained on that data or concatenated with it.
+
+    Parameters
+    ----------
+    name : str
+        A population of :data:`POPULATIONS`.
+    ballots : list of dict
+        One dict per rater: prompt name -> candidate names, best first (any subset of at least two).
+    labels : list of (int or str), optional
+        Each rater's type (index or name).
+
+    Examples
+    --------
+    The single comparison Memphis > Knoxville on ``normal``, and a ballot omitting Chattanooga:
+
+    >>> data = from_ballots("four_types", [{"normal": ["Memphis", "Knoxville"]},
+    ...                                    {"normal": ["Knoxville", "Nashville", "Memphis"]}])
+    >>> data.rankings.tolist(), data.rater_ptr.tolist()
+    ([0, 3, 3, 1, 0], [0, 1, 2])
+    """
+    pop = population(name)
+    template = _sample(pop, 1, 0, **options)
+    m = len(pop.candidates)
+    if isinstance(ballots, dict) or not len(ballots):
+        raise ValueError("ballots: expected a non-empty list of dicts (one per rater)")
+    entries, prompts = [], []
+    for r, ballot in enumerate(ballots):
+        if not isinstance(ballot, dict) or not ballot:
+            raise ValueError(f"ballots[{r}]: expected a non-empty dict prompt -> candidates")
+        for prompt, order in ballot.items():
+            if prompt not in pop.prompts:
+                raise ValueError(f"ballots[{r}]: unknown prompt {prompt!r}; {name} has {list(pop.prompts)}")
+            unknown = [c for c in order if c not in pop.candidates]
+            if unknown:
+                raise ValueError(
+                    f"ballots[{r}]: unknown candidate {unknown[0]!r}; {name} has {list(pop.candidates)}"
+                )
+            i = pop.prompts.index(prompt)
+            prompts.append(i)
+            entries.append([i * m + pop.candidates.index(c) for c in order])
+    if labels is not None:
+        if len(labels) != len(ballots):
+            raise ValueError(f"labels: expected {len(ballots)} labels (one per rater), got {len(labels)}")
+        labels = [pop.types.index(t) if isinstance(t, str) and t in pop.types else t for t in labels]
+    return PreferenceData(
+        rater_ptr=_ptr_from_lengths(np.array([len(b) for b in ballots])),
+        entry_prompt=np.array(prompts, dtype=np.int32),
+        entry_ptr=_ptr_from_lengths(np.array([len(e) for e in entries])),
+        rankings=np.array([c for e in entries for c in e], dtype=np.int32),
+        rater_labels=labels,
+        label_names=pop.types if labels is not None else None,
+        **template._item_kwargs(),
+    )
 
 
 def distortion_utilities(eps: float = 0.01) -> tuple[np.ndarray, np.ndarray]:

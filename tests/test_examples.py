@@ -316,3 +316,32 @@ def test_docstring_examples_run() -> None:
     for module in (examples, socialrm.data, socialrm.io):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_from_ballots_shares_the_population_items() -> None:
+    data = examples.from_ballots(
+        "four_types",
+        [{"normal": [ME, KN]}, {"normal": [KN, NA, ME], "inverted": [ME, KN]}],
+        labels=[ME, 3],
+    )
+    assert data.rankings.tolist() == [0, 3, 3, 1, 0, 4, 7]
+    assert data.entry_prompt.tolist() == [0, 0, 1] and data.rater_ptr.tolist() == [0, 1, 3]
+    assert data.rater_labels.tolist() == [0, 3] and data.label_names == population("four_types").types
+    sample = examples.four_types(n_raters=5, seed=0)
+    both = sample.concat(data, renumber=True)  # same prompts and completions
+    assert both.n_raters == 7
+    f = examples.from_ballots("four_types", [{"inverted": [KN, CH]}], mode="features", feature_dim=4)
+    np.testing.assert_array_equal(
+        f.completion_features, examples.four_types(3, mode="features", feature_dim=4).completion_features
+    )
+    assert f.rater_labels is None
+    with pytest.raises(ValueError, match="unknown candidate 'Morristown'"):
+        examples.from_ballots("four_types", [{"normal": [MO, ME]}])
+    with pytest.raises(ValueError, match="unknown prompt 'inverted'"):
+        examples.from_ballots("morristown_full", [{"inverted": [MO, ME]}])
+    with pytest.raises(ValueError, match="a ranking of a single completion"):
+        examples.from_ballots("four_types", [{"normal": [ME]}])
+    with pytest.raises(ValueError, match="lists completion 'Memphis' \\(id 0\\) twice"):
+        examples.from_ballots("four_types", [{"normal": [ME, ME]}])
+    with pytest.raises(ValueError, match="labels: expected 1 labels"):
+        examples.from_ballots("four_types", [{"normal": [ME, NA]}], labels=[0, 1])
