@@ -1280,6 +1280,69 @@ class PreferenceData:
         )
 
     @classmethod
+    def from_ballots(
+        cls,
+        rankings: Any,
+        *,
+        counts: Any = None,
+        candidate_names: Sequence[Hashable] | None = None,
+        prompt: Hashable = "election",
+        **kwargs: Any,
+    ) -> PreferenceData:
+        """One prompt whose completions are the candidates; one rater per ballot (an election).
+
+        Bridges a voting profile (e.g. a PrefLib ``.soc``/``.soi`` election) to rater data.
+
+        Parameters
+        ----------
+        rankings : array-like of int, shape (n_ballots, max_length), or list of lists
+            Strict ballots as candidate indices, best first, padded with -1 (a truncated ballot
+            ranks only the candidates it lists; here that means the others were not seen). Ties
+            cannot be represented.
+        counts : array-like of int, shape (n_ballots,), optional
+            How many raters cast each ballot; each becomes its own rater (ids ``0..R-1`` in
+            ballot order).
+        candidate_names : sequence, optional
+            Name of each candidate (default ``0..m-1``, ``m`` the largest index + 1); completions
+            get these names and, in token mode, these texts.
+        prompt : hashable, default "election"
+            The prompt's name (and text, in token mode).
+        **kwargs
+            Content and options for :meth:`from_records` (``tokenizer``, ``prompt_features``, ...).
+        """
+        if isinstance(rankings, np.ndarray) or (
+            isinstance(rankings, Sequence) and rankings and not isinstance(rankings[0], Sequence)
+        ):
+            matrix = _int_array(np.asarray(rankings), "rankings", np.int64, 2)
+            ballots = [row[row >= 0].tolist() for row in matrix]
+            if (matrix < -1).any():
+                raise ValueError("rankings: candidate indices must be >= 0 (-1 pads)")
+        else:
+            ballots = [[int(c) for c in b if int(c) >= 0] for b in rankings]
+        if not ballots:
+            raise ValueError("rankings: empty data (no ballots)")
+        n_candidates = max((max(b) for b in ballots if b), default=-1) + 1
+        if candidate_names is None:
+            candidate_names = list(range(n_candidates))
+        candidate_names = list(candidate_names)
+        if n_candidates > len(candidate_names):
+            raise ValueError(
+                f"rankings: candidate {n_candidates - 1} has no name ({len(candidate_names)} names)"
+            )
+        multiplicity = np.ones(len(ballots), np.int64)
+        if counts is not None:
+            multiplicity = _int_array(np.asarray(counts), "counts", np.int64, 1)
+            if len(multiplicity) != len(ballots) or (multiplicity < 1).any():
+                raise ValueError(f"counts: expected {len(ballots)} positive counts (one per ballot)")
+        records = []
+        for ballot, k in zip(ballots, multiplicity.tolist()):
+            ranking = [candidate_names[c] for c in ballot]
+            start = len(records)
+            records.extend({"rater": start + i, "prompt": prompt, "ranking": ranking} for i in range(k))
+        kwargs.setdefault("completions", {prompt: candidate_names})
+        return cls.from_records(records, **kwargs)
+
+    @classmethod
     def from_dataframe(
         cls, df: Any, *, rater: str = "rater", prompt: str = "prompt", ranking: str = "ranking", **kwargs: Any
     ) -> PreferenceData:

@@ -684,3 +684,28 @@ def test_properties_of_random_datasets(records, seed) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         d.save(os.path.join(tmp, "d.safetensors"))
         assert_same(PreferenceData.load(os.path.join(tmp, "d.safetensors")), d)
+
+
+def test_from_ballots() -> None:
+    ballots = np.array([[0, 2, 1], [1, 0, -1], [2, 1, 0]])
+    d = PreferenceData.from_ballots(
+        ballots, counts=[2, 1, 3], candidate_names=["a", "b", "c"], tokenizer="words"
+    )
+    check_invariants(d)
+    assert d.n_raters == 6 and d.rater_ids.tolist() == list(range(6))
+    assert d.prompt_names == ("election",) and d.completion_names == ("a", "b", "c")
+    assert d.rankings.tolist() == [0, 2, 1] * 2 + [1, 0] + [2, 1, 0] * 3
+    lists = PreferenceData.from_ballots(
+        [[1, 0], [0, 1, 2]], prompt_features=np.ones((1, 2)), completion_features=np.eye(3)
+    )
+    assert lists.completion_names == (0, 1, 2) and lists.rankings.tolist() == [1, 0, 0, 1, 2]
+    with pytest.raises(ValueError, match="counts: expected 3 positive counts"):
+        PreferenceData.from_ballots(ballots, counts=[1, 0, 1], tokenizer=lambda s: [1])
+    with pytest.raises(ValueError, match="candidate 2 has no name"):
+        PreferenceData.from_ballots(ballots, candidate_names=["a", "b"], tokenizer="words")
+    with pytest.raises(ValueError, match="a ranking of a single completion"):
+        PreferenceData.from_ballots(
+            [[0, -1], [1, 0]], prompt_features=np.ones((1, 2)), completion_features=np.eye(2)
+        )
+    with pytest.raises(ValueError, match="must be >= 0"):
+        PreferenceData.from_ballots(np.array([[0, -2]]), tokenizer="words")
