@@ -208,17 +208,40 @@ def _sklearn_embedding(X: np.ndarray, method: str, random_state) -> np.ndarray:
     n = X.shape[0]
     if n < 4:
         raise ValueError(f"Z: method={method!r} needs at least 4 points, got {n}")
-    if method == "isomap":
-        est = manifold.Isomap(n_components=2, n_neighbors=min(10, n - 1))
-    elif method == "tsne":
+    if method == "tsne":
         est = manifold.TSNE(
-            n_components=2, perplexity=min(30.0, (n - 1) / 3.0), init="pca", random_state=random_state
+            n_components=2,
+            perplexity=min(30.0, (n - 1) / 3.0),
+            init="pca",
+            # the exact gradient is faster than Barnes-Hut's tree for small n
+            method="exact" if n <= 200 else "barnes_hut",
+            random_state=random_state,
         )
+    elif method == "isomap":
+        est = manifold.Isomap(n_components=2, n_neighbors=_connecting_neighbors(X))
     else:
         est = manifold.SpectralEmbedding(
-            n_components=2, n_neighbors=max(2, min(10, n - 1)), random_state=random_state
+            n_components=2, n_neighbors=_connecting_neighbors(X), random_state=random_state
         )
     return np.asarray(est.fit_transform(X), dtype=np.float64)
+
+
+def _connecting_neighbors(X: np.ndarray, start: int = 10) -> int:
+    """Smallest k in start, 2*start, 4*start, ... (at most n - 1) whose k-NN graph is connected.
+
+    Isomap and spectral embedding need a connected neighbour graph; latents of well-separated
+    types (the point of these plots) are not connected at the usual k = 10.
+    """
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.neighbors import kneighbors_graph
+
+    n = X.shape[0]
+    k = min(start, n - 1)
+    while True:
+        graph = kneighbors_graph(X, n_neighbors=k, include_self=False)
+        if connected_components(graph, directed=True, connection="weak")[0] == 1 or k == n - 1:
+            return k
+        k = min(2 * k, n - 1)
 
 
 def project_2d(Z, method: str = "pca", random_state: int | None = 0) -> np.ndarray:
@@ -958,7 +981,7 @@ def social_orders_plot(
             members = np.flatnonzero(R[r] == lvl)
             widths = box_in[members] / col_in
             left = np.cumsum(widths) - widths
-            X[r, members] = r + left + widths / 2 - widths.sum() / 2
+            X[r, members] = r + (left + widths / 2 - widths.sum() / 2)  # a lone candidate: exactly r
     if connect:
         for c in range(m):
             ax.plot(X[:, c], R[:, c], color=colors[c], lw=2.2, alpha=0.55, label=cands[c], zorder=1)
