@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 METHODS = ("pca", "isomap", "tsne", "spectral")
+_METHOD_NAMES = {"pca": "PCA", "isomap": "Isomap", "tsne": "t-SNE", "spectral": "spectral embedding"}
 _SKLEARN_HINT = (
     "needs scikit-learn, an optional dependency of socialrm.plots: install it with "
     "`pip install 'socialrm[plots]'` (or `pip install scikit-learn`), or use method='pca'"
@@ -289,7 +290,7 @@ def _project(X: np.ndarray, method: str, random_state, extras: Sequence[np.ndarr
     stacked = np.concatenate([X, *extras]) if extras else X
     Y = _sklearn_embedding(stacked, method, random_state)
     bounds = np.cumsum([n] + [len(E) for E in extras])
-    title = {"isomap": "Isomap", "tsne": "t-SNE", "spectral": "spectral embedding"}[method]
+    title = _METHOD_NAMES[method]
     return Y[:n], [Y[a:b] for a, b in itertools.pairwise(bounds)], (f"{title} 1", f"{title} 2")
 
 
@@ -422,10 +423,13 @@ def latent_scatter(
         jitter = (np.random.default_rng(0).random(len(X)) - 0.5) * 0.3
         P = np.column_stack([X[:, 0], lab.codes + jitter])
         ax.set_yticks(range(len(lab.names)), lab.names)
+        ax.invert_yaxis()  # first label on top, as in the legend
         axis_names = ("z[0]", "label")
     _scatter_by_label(ax, P, lab, s=s, alpha=alpha, legend=legend and labels is not None)
     if title is None:
-        title = f"Latents ({len(X)} points, d = {X.shape[1]}" + (f", {method})" if X.shape[1] > 2 else ")")
+        title = f"Latents ({len(X)} points, d = {X.shape[1]}" + (
+            f", {_METHOD_NAMES[method]})" if X.shape[1] > 2 else ")"
+        )
     _finish(ax, title, axis_names, legend=legend and labels is not None)
     return ax
 
@@ -1457,6 +1461,8 @@ def loss_curves(
         handles, labels = ax.get_legend_handles_labels()
         if twin is not None:
             twin.set_ylabel(", ".join(secondary))
+            ax.set_zorder(twin.get_zorder() + 1)  # the legend (on ax) above the twin's lines
+            ax.patch.set_visible(False)
             h2, l2 = twin.get_legend_handles_labels()
             handles, labels = handles + h2, labels + l2
         ax.legend(handles, labels, fontsize="small", loc="best")

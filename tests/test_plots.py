@@ -670,3 +670,10 @@ def test_loss_curves_bad_history() -> None:
     _, ax = plt.subplots()
     with pytest.raises(ValueError, match="ax: the 'panels' layout makes its own figure"):
         plots.loss_curves({"loss": [1.0, 2.0]}, ax=ax)
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    result = doctest.testmod(plots, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 6 and result.failed == 0
