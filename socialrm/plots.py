@@ -943,7 +943,8 @@ def social_orders_plot(
         best first, or a list of tiers (lists of names or indices).
     candidates : sequence of str, optional
         Candidate names; default the first order's ``candidates`` (or ``"c0"``, ``"c1"``, ...).
-        Orders carrying their own candidate names are aligned to these by name.
+        Orders carrying their own candidate names are aligned to these by name; orders whose
+        names are the default ``"0"``, ``"1"``, ... (an unnamed profile) are taken by position.
     ax : matplotlib Axes, optional
     connect : bool, default True
         Draw the lines joining a candidate across rules.
@@ -964,9 +965,10 @@ def social_orders_plot(
         if len(ranks) != len(cands):
             raise ValueError(f"orders[{name!r}]: expected {len(cands)} candidates, got {len(ranks)}")
         if own is not None and own != cands:
-            if sorted(own) != sorted(cands):
+            if sorted(own) == sorted(cands):  # the same names in another order: align by name
+                ranks = ranks[[own.index(c) for c in cands]]
+            elif own != [str(i) for i in range(len(own))]:  # unnamed orders ("0", "1", ...) are positional
                 raise ValueError(f"orders[{name!r}]: candidates {own} differ from {cands}")
-            ranks = ranks[[own.index(c) for c in cands]]
         table.append(ranks)
     R = np.stack(table)  # [n_rules, m]
     n_rules, m = R.shape

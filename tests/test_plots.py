@@ -177,6 +177,7 @@ def test_missing_scikit_learn_is_a_clear_import_error(four, monkeypatch) -> None
         (lambda f: plots.latent_scatter(np.ones((2, 2, 2))), ValueError, "Z: expected a 2-D array"),
         (lambda f: plots.latent_scatter(np.ones((0, 3))), ValueError, "Z: expected at least one point"),
         (lambda f: plots.latent_scatter(f.Z[:3], method="isomap"), ValueError, "needs at least 4 points"),
+        (lambda f: plots.latent_scatter(f.Z[:2], [0.0, np.nan]), ValueError, "labels: contains NaN"),
     ],
 )
 def test_latent_input_errors(four, call, exc, match) -> None:
@@ -189,7 +190,9 @@ def test_latent_input_errors(four, call, exc, match) -> None:
 
 
 def test_latent_scatter_content(four, tmp_path) -> None:
+    before = four.Z.copy()
     ax = plots.latent_scatter(four.Z, four.labels, label_names=four.names)
+    assert np.array_equal(four.Z, before)  # input untouched
     first = save_png(ax, tmp_path, "scatter")
     assert len(ax.collections) == 4
     P = plots.project_2d(four.Z)
@@ -449,6 +452,13 @@ def test_social_orders_plot_candidates_from_orders_and_errors(tmp_path) -> None:
     assert len(ax.texts) == 7 * m and len(ax.lines) == m
     assert {t.get_text() for t in ax.texts} == set(names)
     assert max(int(t.get_text()) for t in ax.get_yticklabels()) == m
+    # an order from an unnamed profile (candidates "0", "1", ...) is taken by position
+    unnamed = SimpleNamespace(ranks=np.array([2, 0, 1, 3]), candidates=["0", "1", "2", "3"])
+    ax = plots.social_orders_plot({"borda": unnamed}, candidates=CITIES)
+    assert {c: text_positions(ax)[f"borda|{c}"][1] for c in CITIES} == dict(zip(CITIES, [2, 0, 1, 3]))
+    other = SimpleNamespace(ranks=np.arange(4), candidates=["a", "b", "c", "d"])
+    with pytest.raises(ValueError, match=r"orders\['x'\]: candidates \['a', 'b', 'c', 'd'\] differ"):
+        plots.social_orders_plot({"x": other}, candidates=CITIES)
     with pytest.raises(ValueError, match=r"orders\['b'\]: expected 4 candidates, got 3"):
         plots.social_orders_plot({"a": np.arange(4), "b": np.arange(3)})
     with pytest.raises(ValueError, match=r"orders\['a'\]: candidates \['Knoxville'\] are not placed"):
