@@ -1428,9 +1428,8 @@ def loss_curves(
             if not np.all(y[np.isfinite(y)] > 0):
                 raise ValueError(f"log: history[{k!r}] has values <= 0 and cannot be drawn on a log scale")
 
-    def draw(a, k, color=None, single=True):
+    def draw(a, k, cols):
         xk, y2, _ = series[k]
-        cols = _palette(y2.shape[1]) if color is None or y2.shape[1] > 1 else [color]
         for j in range(y2.shape[1]):
             ok = np.isfinite(y2[:, j])
             xj, yj = xk[ok], y2[ok, j]
@@ -1454,10 +1453,12 @@ def loss_curves(
 
     if layout == "overlay":
         ax = _axes(ax, (7.2, 4.4))
-        colors = _palette(len(keys))
+        # every drawn series (a 2-D quantity has several) gets its own colour
+        widths = np.cumsum([0] + [series[k][1].shape[1] for k in keys])
+        colors = _palette(int(widths[-1]))
         twin = ax.twinx() if secondary else None
-        for k, color in zip(keys, colors):
-            draw(twin if k in secondary else ax, k, color)
+        for i, k in enumerate(keys):
+            draw(twin if k in secondary else ax, k, colors[widths[i] : widths[i + 1]])
         ax.set_xlabel(xlabel(keys[0]))
         ax.set_ylabel(", ".join(k for k in keys if k not in secondary))
         handles, labels = ax.get_legend_handles_labels()
@@ -1479,7 +1480,8 @@ def loss_curves(
     )
     flat = axes.ravel()
     for a, k, color in zip(flat, keys, _palette(len(keys))):
-        draw(a, k, color)
+        n_cols = series[k][1].shape[1]
+        draw(a, k, _palette(n_cols) if n_cols > 1 else [color])
         a.set_title(k)
         a.set_xlabel(xlabel(k))
         a.set_ylabel(k + (" (log)" if k in log_keys else ""))

@@ -654,6 +654,10 @@ def test_loss_curves_inputs_and_overlay(history, tmp_path) -> None:
     assert [ln.get_label() for ln in ax.lines] == ["loss", "kl"]
     assert [ln.get_label() for ln in ax.figure.axes[1].lines] == ["repeat"]
     assert legend_texts(ax) == keys and ax.figure.axes[1].get_ylabel() == "repeat"
+    plt.close("all")
+    ax = plots.loss_curves(history, keys=["loss", "kl_per_dim"], layout="overlay")
+    assert len(ax.lines) == 1 + 4
+    assert len({ln.get_color() for ln in ax.lines}) == 5  # each series its own colour
 
 
 @pytest.mark.parametrize(
