@@ -113,8 +113,8 @@ class _Labels:
             self.keys = [k.item() if isinstance(k, np.generic) else k for k in uniq]
             self.codes = codes.astype(np.int64).ravel()
         self.names = [_label_name(k, label_names) for k in self.keys]
-        integral = labels is not None and all(_is_index(k) for k in self.keys)
-        # colour index: the integer label itself (stable across plots), else the position
+        integral = labels is not None and all(_is_index(k) and k < 20 for k in self.keys)
+        # colour index: a small integer label itself (stable across plots), else the position
         self.color_index = [int(k) if integral else i for i, k in enumerate(self.keys)]
 
     def colors(self) -> list:
