@@ -58,7 +58,10 @@ Preference encoder
  13. 8 decoder layers at query width Q = 8, memory width D = 16, attention width A = Q = 8, F = 4Q;
      the query starts as zeros [B, 1, Q]; self-attention over the single query (a length-1
      sequence: weight 1) is kept because it is part of a decoder layer.  μ = final LN output [B, Z]
-     (Z = Q).  A rater with nothing visible still gets a μ (cross-attention context 0).
+     (Z = Q).  A rater with nothing visible still gets a finite μ (cross-attention context 0), but
+     must not be trained on: at init (zero biases) its query stays exactly 0 through every
+     LayerNorm and each LN backward scales by 1/√eps, overflowing float32 after a few layers.  The
+     curriculum never produces one (some prompt tokens are always visible).
 Sampler and KL
  14. z = μ + s²·ε, ε ~ N(0, I) supplied by the caller (so C and PyTorch can use the same noise);
      σ = s² for every dimension.  KL_bj = ½(μ_bj² + σ² − 1 − ln σ²) (standard KL of N(μ, σ²I) ‖
@@ -349,7 +352,9 @@ def batch_tensors(batch) -> dict:
 def listmle(rewards: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-list Plackett–Luce NLL [...] of packed, true-ordered lists, and the count mask (m >= 2)."""
     r = torch.clamp(rewards, -LOGIT_CLIP, LOGIT_CLIP)
-    r = torch.where(mask, r, torch.full_like(r, -math.inf))
+    # Pads get -1e4 rather than -inf: exp(-1e4 - 30) is exactly 0 in float32/64, so they are
+    # excluded exactly, and logcumsumexp's backward stays finite on all-pad lists (-inf gives NaN).
+    r = torch.where(mask, r, torch.full_like(r, -1e4))
     # reverse log-cumsum-exp: lse_k = log Σ_{j >= k} exp(r_j)
     lse = torch.logcumsumexp(r.flip(-1), dim=-1).flip(-1)
     terms = torch.where(mask, lse - r, torch.zeros_like(r))
