@@ -15,15 +15,22 @@ Common blocks
   2. GELU: tanh approximation 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))).
   3. Linear: y = x·Wᵀ + b, W stored [out, in]; every Linear has a bias.  Init: W ~ N(0, 1/in),
      b = 0; embedding tables ~ N(0, 1); LayerNorm gain 1, bias 0; sampler scale s = 0.1.
-  4. Attention (``Attention``): H heads (default 1), attention width A = query width; projections
-     q = Wq·xq + bq (Q_in→A), k = Wk·m + bk, v = Wv·m + bv (KV_in→A), per-head width A/H, scores
-     q·k/√(A/H), padded keys get −∞, softmax over keys, context = Σ w·v, out = Wo·ctx + bo (A→Q_in).
-     Query rows are never masked (padded query rows are computed and ignored downstream).  A row
-     whose keys are all masked gets context 0 (so out = bo), never NaN, with zero gradient through
-     the softmax.  Self-attention uses k = v = the LayerNorm'ed input; cross-attention uses the
-     memory as given (no LayerNorm on the memory inside the layer).  No causal mask anywhere.
-  5. NormFormer attention block: x ← x + LN_post(Attn(LN_pre(x), memory)).
-     NormFormer feed-forward block: x ← x + W2·LN_mid(GELU(W1·LN_pre(x) + b1)) + b2, hidden F.
+  4. Attention (``AttnBlock.attention``): H heads (default 1), attention width A = the query
+     stream's width (so the preference encoder attends at width 8 over a width-16 memory).
+     Self-attention: [q; k; v] = Wqkv·LN_in(x) + bqkv with Wqkv [3A, C] (rows q, then k, then v).
+     Cross-attention: q = Wq·LN_in(x) + bq (Wq [A, C]); [k; v] = Wkv·m + bkv (Wkv [2A, Cm], rows k
+     then v) on the memory m as given (no LayerNorm on the memory inside the layer).  Per-head
+     width A/H, scores q·k/√(A/H), padded keys −∞, softmax over keys, context = Σ w·v,
+     output Wo·ctx + bo.  A row whose keys are all masked gets context 0 (so the output is bo),
+     never NaN, with zero gradient.  Values at padded *query* rows are unspecified (the nn library
+     zeroes them, this reference computes them): they never reach a real output, so comparisons
+     use real rows only.  No causal mask anywhere.
+  5. NormFormer attention block: x ← x + LN_out(Wo·ctx + bo).
+     NormFormer feed-forward block: x ← x + W2·LN_mid(GELU(W1·LN_in(x) + b1)) + b2, hidden F.
+     Parameter names are the ``state_dict`` names of this module; inside blocks they are the nn
+     library's (``ln_in``, ``qkv`` | ``q`` + ``kv``, ``o``, ``ln_out``; ``ln_in``, ``fc1``,
+     ``ln_mid``, ``fc2``), so registering the C blocks under prefixes such as
+     ``pref_layers.3.cross_attn`` gives the same table and weights load by name.
   6. Encoder layer = self-attention block, feed-forward block.  Decoder layer = self-attention
      block, cross-attention block, feed-forward block (in that order).  Each stack ends with its
      own final LayerNorm.
@@ -131,63 +138,67 @@ def gelu(x: torch.Tensor) -> torch.Tensor:
     return F.gelu(x, approximate="tanh")
 
 
-class Attention(nn.Module):
-    """Multi-head scaled dot-product attention with key masks (decision 4)."""
-
-    def __init__(self, d_q: int, d_kv: int, n_heads: int):
-        super().__init__()
-        if d_q % n_heads:
-            raise ValueError(f"query width {d_q} not divisible by n_heads {n_heads}")
-        self.h = n_heads
-        self.q = _linear(d_q, d_q)
-        self.k = _linear(d_kv, d_q)
-        self.v = _linear(d_kv, d_q)
-        self.o = _linear(d_q, d_q)
-
-    def forward(self, xq: torch.Tensor, mem: torch.Tensor, kmask: torch.Tensor) -> torch.Tensor:
-        # xq [N, Tq, Qin], mem [N, Tk, KVin], kmask [N, Tk] bool
-        N, Tq, A = xq.shape[0], xq.shape[1], self.q.out_features
-        Tk, dh = mem.shape[1], A // self.h
-        q = self.q(xq).view(N, Tq, self.h, dh).transpose(1, 2)
-        k = self.k(mem).view(N, Tk, self.h, dh).transpose(1, 2)
-        v = self.v(mem).view(N, Tk, self.h, dh).transpose(1, 2)
-        s = q @ k.transpose(-1, -2) / math.sqrt(dh)  # [N, H, Tq, Tk]
-        any_key = kmask.any(-1)  # [N]
-        km = kmask[:, None, None, :]
-        s = torch.where(km, s, torch.full_like(s, -math.inf))
-        # fully masked rows: softmax of zeros, then weights 0 -> context 0, zero gradient, no NaN
-        s = torch.where(any_key[:, None, None, None], s, torch.zeros_like(s))
-        w = torch.softmax(s, dim=-1) * any_key[:, None, None, None].to(s.dtype)
-        ctx = (w @ v).transpose(1, 2).reshape(N, Tq, A)
-        return self.o(ctx)
-
-
 class AttnBlock(nn.Module):
-    """x + LN_post(Attn(LN_pre(x), memory)) — self-attention when memory is None."""
+    """NormFormer attention block x + LN_out(Wo·Attn(LN_in(x), memory) + bo) (decisions 4–5).
+
+    Self-attention: one fused projection ``qkv`` [3A, C] (rows q, k, v) on LN_in(x).  Cross-attention:
+    ``q`` [A, C] on LN_in(x) and ``kv`` [2A, Cm] (rows k, v) on the memory as given.  Names and
+    layouts are those of the nn library's srm_attn_block, so a state_dict maps 1:1 onto the C store.
+    """
 
     def __init__(self, d: int, d_kv: int | None, n_heads: int, eps: float):
         super().__init__()
-        self.ln_pre = nn.LayerNorm(d, eps=eps)
-        self.attn = Attention(d, d if d_kv is None else d_kv, n_heads)
-        self.ln_post = nn.LayerNorm(d, eps=eps)
+        if d % n_heads:
+            raise ValueError(f"width {d} not divisible by n_heads {n_heads}")
+        self.h, self.cross = n_heads, d_kv is not None
+        self.ln_in = nn.LayerNorm(d, eps=eps)
+        if self.cross:
+            self.q = _linear(d, d)
+            self.kv = _linear(d_kv, 2 * d)
+        else:
+            self.qkv = _linear(d, 3 * d)
+        self.o = _linear(d, d)
+        self.ln_out = nn.LayerNorm(d, eps=eps)
+
+    def attention(self, q, k, v, kmask):
+        # q [N, Tq, A], k, v [N, Tk, A], kmask [N, Tk] bool
+        N, Tq, A = q.shape
+        Tk, dh = k.shape[1], A // self.h
+        q = q.reshape(N, Tq, self.h, dh).transpose(1, 2)
+        k = k.reshape(N, Tk, self.h, dh).transpose(1, 2)
+        v = v.reshape(N, Tk, self.h, dh).transpose(1, 2)
+        s = q @ k.transpose(-1, -2) / math.sqrt(dh)  # [N, H, Tq, Tk]
+        any_key = kmask.any(-1)[:, None, None, None]  # [N, 1, 1, 1]
+        s = torch.where(kmask[:, None, None, :], s, torch.full_like(s, -math.inf))
+        # fully masked rows: softmax of zeros, then weights 0 -> context 0, zero gradient, no NaN
+        s = torch.where(any_key, s, torch.zeros_like(s))
+        w = torch.softmax(s, dim=-1) * any_key.to(s.dtype)
+        return (w @ v).transpose(1, 2).reshape(N, Tq, A)
 
     def forward(self, x, kmask, mem=None):
-        h = self.ln_pre(x)
-        return x + self.ln_post(self.attn(h, h if mem is None else mem, kmask))
+        h = self.ln_in(x)
+        A = x.shape[-1]
+        if self.cross:
+            k, v = self.kv(mem).split(A, dim=-1)
+            ctx = self.attention(self.q(h), k, v, kmask)
+        else:
+            q, k, v = self.qkv(h).split(A, dim=-1)
+            ctx = self.attention(q, k, v, kmask)
+        return x + self.ln_out(self.o(ctx))
 
 
 class FFBlock(nn.Module):
-    """x + W2·LN_mid(GELU(W1·LN_pre(x)))."""
+    """x + W2·LN_mid(GELU(W1·LN_in(x))) (names as the nn library's srm_ff_block)."""
 
     def __init__(self, d: int, hidden: int, eps: float):
         super().__init__()
-        self.ln_pre = nn.LayerNorm(d, eps=eps)
+        self.ln_in = nn.LayerNorm(d, eps=eps)
         self.fc1 = _linear(d, hidden)
         self.ln_mid = nn.LayerNorm(hidden, eps=eps)
         self.fc2 = _linear(hidden, d)
 
     def forward(self, x):
-        return x + self.fc2(self.ln_mid(gelu(self.fc1(self.ln_pre(x)))))
+        return x + self.fc2(self.ln_mid(gelu(self.fc1(self.ln_in(x)))))
 
 
 class EncoderLayer(nn.Module):
