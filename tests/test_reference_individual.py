@@ -170,6 +170,27 @@ def test_positions_matter(data, model):
     assert not torch.allclose(model(data, b2, None)["mu"], ref)
 
 
+def test_memory_keys_values_decompose_into_gathered_projections(data, model):
+    """The C plan (csrc/models/DESIGN_individual.md §1.2): kv(token + LN(rank) + pos) equals the sum of
+    the separately projected parts, so keys/values are projected per distinct token and gathered."""
+    b = _batch(data, seed=9)
+    bt = it.batch_tensors(b)
+    with torch.no_grad():
+        p, pmask, c, cmask = model.interpret(data, b.prompt_ids, b.completion_ids, bt["completion_prompt"])
+        mem, _mask = model.memory(bt, p, pmask, c, cmask)
+        kv = model.pref_layers[5].cross_attn.kv
+        B, NP = bt["entry_prompt"].shape
+        S, Lp, Lc = bt["enc_completion"].shape[2], p.shape[1], c.shape[1]
+        W = kv.weight
+        kv_p, kv_c = p @ W.T, c @ W.T
+        kv_r = model.rank_ln(model.rank_position[:S]) @ W.T
+        kv_pos = model.prompt_position[:NP] @ W.T + kv.bias
+        gp = kv_p[bt["entry_prompt"]] + kv_pos[None, :, None, :]
+        gc = kv_c[bt["enc_completion"]] + kv_r[None, None, :, None, :] + kv_pos[None, :, None, None, :]
+        gathered = torch.cat([gp, gc.reshape(B, NP, S * Lc, -1)], dim=2).reshape(B, NP * (Lp + S * Lc), -1)
+        torch.testing.assert_close(gathered, kv(mem), rtol=1e-5, atol=1e-5)
+
+
 def test_vanilla_mode_ignores_the_rater(data):
     torch.manual_seed(2)
     m = it.IndividualRewardModel(it.IndividualConfig(vocab_size=len(data.vocab) + 1, vanilla=True))

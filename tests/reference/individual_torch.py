@@ -294,6 +294,16 @@ class IndividualRewardModel(nn.Module):
     # ---- preference encoder -------------------------------------------------------------------
     def encode(self, bt: dict, p, pmask, c, cmask) -> torch.Tensor:
         """μ [B, Z] from the visible part of each rater's profile (decisions 11–13)."""
+        mem, mask = self.memory(bt, p, pmask, c, cmask)
+        B = mem.shape[0]
+        x = torch.zeros(B, 1, self.cfg.d_latent)
+        one = torch.ones(B, 1, dtype=torch.bool)
+        for layer in self.pref_layers:
+            x = layer(x, one, mem, mask)
+        return self.pref_ln_out(x)[:, 0]
+
+    def memory(self, bt: dict, p, pmask, c, cmask) -> tuple[torch.Tensor, torch.Tensor]:
+        """The flattened rater sequence [B, NP·(Lp + S·Lc), D] and its key mask (decision 11)."""
         B, NP = bt["entry_prompt"].shape
         S = bt["enc_completion"].shape[2]
         D = self.cfg.d_model
@@ -307,11 +317,7 @@ class IndividualRewardModel(nn.Module):
         mc_mask = (vis[..., None] & bt["enc_mask"])[..., None] & cmask[bt["enc_completion"]]
         mem = torch.cat([mp, mc.reshape(B, NP, S * Lc, D)], dim=2).reshape(B, NP * (Lp + S * Lc), D)
         mask = torch.cat([mp_mask, mc_mask.reshape(B, NP, S * Lc)], dim=2).reshape(B, -1)
-        x = torch.zeros(B, 1, self.cfg.d_latent)
-        one = torch.ones(B, 1, dtype=torch.bool)
-        for layer in self.pref_layers:
-            x = layer(x, one, mem, mask)
-        return self.pref_ln_out(x)[:, 0]
+        return mem, mask
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Preference representation u [N, Z] from latents z [N, Z]."""
