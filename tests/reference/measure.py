@@ -1,7 +1,10 @@
 """Short training runs of the PyTorch reference on four_types: speed, collapse, steps to accuracy.
 
-Usage: python tests/reference/measure.py --steps 6000 --seconds 300 --out run.json [--beta-from-0]
+Usage: python tests/reference/measure.py --steps 6000 --seconds 300 --out run.json [--state run.pt]
 Prints one line per evaluation; writes the whole history as JSON.  Numbers go to NOTES.md.
+With ``--state`` the run stops after ``--seconds`` with its full state saved (model, optimiser, RNGs,
+curriculum) and the same command resumes it, so a long run is split into short pieces (the machine
+is shared); a resumed run continues exactly as an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ def main() -> None:
     ap.add_argument("--kl-warmup-steps", type=int, default=2000)
     ap.add_argument("--optimizer", default="adafactor")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--state", default=None, help="checkpoint file: resume from it if present, save to it")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
@@ -96,7 +100,18 @@ def main() -> None:
     step_times, draw_times = [], []
     t_start = time.perf_counter()
     first_95 = None
-    for step in range(a.steps):
+    start = 0
+    if a.state and Path(a.state).exists():
+        st = torch.load(a.state, weights_only=False)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        rng.bit_generator.state = st["rng"]
+        sched.raises, sched.window, sched.raise_steps = st["raises"], st["window"], st["raise_steps"]
+        lrs.start, lrs.end = st["lr_start"], st["lr_end"]
+        hist, evals, step_times, draw_times = st["hist"], st["evals"], st["step_times"], st["draw_times"]
+        first_95, start = st["first_95"], st["step"]
+    step = start - 1
+    for step in range(start, a.steps):
         t0 = time.perf_counter()
         batch = cu.draw_batch(data, rng, sched.raises, cc)
         eps = rng.standard_normal((cc.batch_size, cfg.d_latent))
@@ -122,7 +137,14 @@ def main() -> None:
             print(json.dumps({k: v for k, v in ev.items() if k != "kl_per_dim"}), flush=True)
         if time.perf_counter() - t_start > a.seconds or lrs.finished(step):
             break
-    summary = {"args": vars(a), "n_params": sum(p.numel() for p in model.parameters()),
+    done = step + 1 >= a.steps or lrs.finished(step)
+    if a.state and not done:
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": rng.bit_generator.state,
+                    "raises": sched.raises, "window": sched.window, "raise_steps": sched.raise_steps,
+                    "lr_start": lrs.start, "lr_end": lrs.end, "hist": hist, "evals": evals,
+                    "step_times": step_times, "draw_times": draw_times, "first_95": first_95,
+                    "step": step + 1}, a.state)
+    summary = {"args": vars(a), "finished": done, "n_params": sum(p.numel() for p in model.parameters()),
                "steps_run": len(hist), "first_step_acc_ge_0.95": first_95,
                "ms_step_median": 1000 * float(np.median(step_times)),
                "ms_draw_median": 1000 * float(np.median(draw_times)),
