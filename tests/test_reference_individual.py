@@ -16,9 +16,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from reference import curriculum as cu  # noqa: E402
-from reference import individual_torch as it  # noqa: E402
-from reference import toy_data  # noqa: E402
+from reference import curriculum as cu
+from reference import individual_torch as it
+from reference import toy_data
 
 torch.set_num_threads(1)
 
@@ -129,7 +129,7 @@ def test_pad_slots_and_pad_tokens_have_no_effect(data, model):
     b = _batch(data, seed=7)
     ref = model(data, b, None)
     out = model(data, _pad(b), None)
-    B, NP, S = b.out_mask.shape
+    _, NP, S = b.out_mask.shape
     torch.testing.assert_close(out["mu"], ref["mu"], rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(out["rewards"][:, :NP, :S], ref["rewards"], rtol=1e-5, atol=1e-6)
     # extra pad token columns on prompts and completions
@@ -419,3 +419,14 @@ def test_stop_rule_and_schedules():
     assert lr(6000) == pytest.approx(2.5e-4) and lr.finished(5999)
     lr.stop_rule_met(4000)  # already decaying: unchanged
     assert (lr.start, lr.end) == (3000, 6000)
+
+
+def test_curriculum_is_a_function_of_the_seed(data):
+    cfg = cu.CurriculumConfig(batch_size=32)
+    a = cu.draw_batch(data, np.random.default_rng(8), 11, cfg)
+    b = cu.draw_batch(data, np.random.default_rng(8), 11, cfg)
+    c = cu.draw_batch(data, np.random.default_rng(9), 11, cfg)
+    for name in ("rater_ids", "entry_prompt", "prompt_visible", "enc_completion", "enc_mask", "out_completion",
+                 "out_mask"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+    assert not np.array_equal(a.enc_mask, c.enc_mask)

@@ -95,8 +95,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 LOGIT_CLIP = 30.0
 

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from reference import curriculum as cu  # noqa: E402
-from reference import individual_torch as it  # noqa: E402
-from reference import toy_data  # noqa: E402
+from reference import curriculum as cu
+from reference import individual_torch as it
+from reference import toy_data
 
 
 def evaluate(model, data) -> dict:
