@@ -58,7 +58,10 @@ Preference encoder
      element = token embedding + LN_rank(RP[s]) + PP[i]             (completion tokens)
      PP = prompt-position table [max_prompts, D]; RP = rank-position table [max_completions, D];
      LN_rank is one LayerNorm (width D) applied to the table row (not to the sum).  Prompt tokens get
-     no rank embedding.  No LayerNorm on the assembled memory.
+     no rank embedding.  No LayerNorm on the assembled memory.  i and s are the grid indices the
+     batch delivers: in training the rater's entries come in a random order per draw (so i is a
+     grouping label, not a prompt identity) and mask-mode slots are packed; for embedding
+     (``curriculum.full_batch``) entries keep the CSR order and completions their true slots.
  12. Visibility: prompt token visible iff entry present & prompt visible & token != pad; completion
      token visible iff entry present & prompt visible & slot visible & token != pad.  Invisible
      elements keep their positions (slot s, prompt position i) — they are only masked as keys.
@@ -73,8 +76,9 @@ Sampler and KL
  14. z = μ + s²·ε, ε ~ N(0, I) supplied by the caller (so C and PyTorch can use the same noise);
      σ = s² for every dimension.  KL_bj = ½(μ_bj² + σ² − 1 − ln σ²) (standard KL of N(μ, σ²I) ‖
      N(0, I) per dimension); KL = Σ_j mean_b KL_bj; with free bits λ > 0: Σ_j max(mean_b KL_bj, λ).
-     Vanilla mode: the encoder and sampler are skipped, z = 0 and KL = 0 (the latent decoder then
-     turns the constant into a learned shared preference representation).
+     The scale's gradient comes from both uses (z and KL).  Vanilla mode: the encoder and sampler
+     are skipped, z = 0 and KL = 0 (the latent decoder then turns the constant into a learned
+     shared preference representation).
 Latent decoder and reward block
  15. Latent decoder: 4 NormFormer feed-forward blocks at width Z (hidden 32), then a LayerNorm →
      preference representation u [B, Z].
