@@ -122,7 +122,8 @@ static void log_terms(const srm_gmm_params *p, double *log_w, double *log_det) {
     }
 }
 
-/* out [B,K] = log w_k + log N(x_i | mu_k, U_k). xb [B,D], work [B,D]. */
+/* out [B,K] = log w_k + log N(x_i | mu_k, U_k). xb [B,D], work [B,D]; out must have room for
+ * [B,K+1] (the last B doubles are scratch). */
 static void block_log_prob(const srm_gmm_params *p, const double *log_w, const double *log_det, const double *xb,
                            int64_t nb, double *work, double *out) {
     const int64_t K = p->k, D = p->d;
@@ -143,26 +144,27 @@ static void block_log_prob(const srm_gmm_params *p, const double *log_w, const d
                     s += work[i * D + j] * work[i * D + j];
                 out[i * K + k] = log_w[k] + log_det[k] - 0.5 * (c0 + s);
             }
-        } else if (p->type == SRM_GMM_DIAG) {
-            const double *pc = p->prec_chol + k * D;
-            for (int64_t i = 0; i < nb; i++) {
-                double s = 0.0;
-                for (int64_t j = 0; j < D; j++) {
-                    double z = (xb[i * D + j] - mu[j]) * pc[j];
-                    s += z * z;
-                }
-                out[i * K + k] = log_w[k] + log_det[k] - 0.5 * (c0 + s);
-            }
         } else {
-            const double prec = p->prec_chol[k] * p->prec_chol[k];
-            for (int64_t i = 0; i < nb; i++) {
-                double s = 0.0;
-                for (int64_t j = 0; j < D; j++) {
-                    double z = xb[i * D + j] - mu[j];
-                    s += z * z;
+            /* Vectorised over the rows of the block: work holds the block transposed, [D,B]. */
+            if (k == 0)
+                for (int64_t i = 0; i < nb; i++)
+                    for (int64_t j = 0; j < D; j++)
+                        work[j * nb + i] = xb[i * D + j];
+            double *acc = out + (int64_t)nb * K; /* [B] scratch past the end of out */
+            for (int64_t i = 0; i < nb; i++)
+                acc[i] = 0.0;
+            for (int64_t j = 0; j < D; j++) {
+                const double m = mu[j];
+                const double pc = p->type == SRM_GMM_DIAG ? p->prec_chol[k * D + j] : p->prec_chol[k];
+                const double *restrict col = work + j * nb;
+                double *restrict a = acc;
+                for (int64_t i = 0; i < nb; i++) {
+                    const double z = (col[i] - m) * pc;
+                    a[i] += z * z;
                 }
-                out[i * K + k] = log_w[k] + log_det[k] - 0.5 * (c0 + prec * s);
             }
+            for (int64_t i = 0; i < nb; i++)
+                out[i * K + k] = log_w[k] + log_det[k] - 0.5 * (c0 + acc[i]);
         }
     }
 }
@@ -176,56 +178,76 @@ static void block_normalise(int64_t nb, int64_t K, double *lp, double *log_norm)
             if (row[k] > m)
                 m = row[k];
         double s = 0.0;
+        for (int64_t k = 0; k < K; k++) {
+            row[k] = exp(row[k] - m);
+            s += row[k];
+        }
+        log_norm[i] = m + log(s);
+        const double inv = 1.0 / s;
         for (int64_t k = 0; k < K; k++)
-            s += exp(row[k] - m);
-        double lse = m + log(s);
-        log_norm[i] = lse;
-        for (int64_t k = 0; k < K; k++)
-            row[k] = exp(row[k] - lse);
+            row[k] *= inv;
     }
 }
 
-/* Adds a block's M-step statistics. resp [B,K], xb [B,D], shift [K,D], work [B,D]. */
+/* Adds a block's M-step statistics for full/tied. resp [B,K], xb [B,D], shift [K,D], work [B,D]. */
 static void block_accumulate(const srm_gmm_params *p, const srm_gmm_data *x, int64_t i0, int64_t nb,
-                             const double *xb, const double *resp, const double *shift, double *work, double *rw,
-                             double *stats) {
-    const int64_t K = p->k, D = p->d, S = ss_size(p);
-    double *nk = stats + 2, *sd = nk + K, *ss = sd + K * D;
+                             const double *restrict xb, const double *restrict resp, const double *restrict shift,
+                             double *restrict work, double *restrict rw, double *restrict stats) {
+    const int64_t K = p->k, D = p->d;
+    double *restrict nk = stats + 2;
+    double *restrict sd = nk + K;
+    double *restrict ss = sd + K * D;
     for (int64_t k = 0; k < K; k++) {
-        const double *c = shift + k * D;
-        double *sdk = sd + k * D, *ssk = ss + k * S;
+        const double *restrict c = shift + k * D;
+        double *restrict sdk = sd + k * D;
         double n_acc = 0.0;
         for (int64_t i = 0; i < nb; i++) {
             rw[i] = srm_density_weight(x, i0 + i) * resp[i * K + k];
             n_acc += rw[i];
         }
         nk[k] += n_acc;
-        for (int64_t i = 0; i < nb; i++)
+        for (int64_t i = 0; i < nb; i++) {
+            const double r = rw[i], sr = sqrt(r);
             for (int64_t j = 0; j < D; j++) {
-                double z = xb[i * D + j] - c[j];
-                work[i * D + j] = z;
-                sdk[j] += rw[i] * z;
+                const double z = xb[i * D + j] - c[j];
+                sdk[j] += r * z;
+                work[i * D + j] = sr * z;
             }
-        if (is_matrix_type(p->type)) {
-            for (int64_t i = 0; i < nb; i++) {
-                double s = sqrt(rw[i]);
-                for (int64_t j = 0; j < D; j++)
-                    work[i * D + j] *= s;
+        }
+        /* ss_k += Z^T Z with Z = sqrt(w r) ∘ (X_b - c_k)  (upper triangle, row-major) */
+        srm_cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)D, (int)nb, 1.0, work, (int)D, 1.0,
+                        ss + k * D * D, (int)D);
+    }
+}
+
+/* Diagonal statistics of a block (diag/spherical), one fused pass per row:
+ * nk_k += w_i r_ik, sd_k += w_i r_ik z, ss_k += w_i r_ik z∘z with z = x_i - c_k. resp [B,K]. */
+static void block_accumulate_diag(const srm_gmm_params *p, const srm_gmm_data *x, int64_t i0, int64_t nb,
+                                  const double *restrict xb, const double *restrict resp, const double *restrict shift,
+                                  double *restrict stats) {
+    const int64_t K = p->k, D = p->d;
+    double *restrict nk = stats + 2;
+    double *restrict sd = nk + K;
+    double *restrict ss = sd + K * D;
+    for (int64_t i = 0; i < nb; i++) {
+        const double w = srm_density_weight(x, i0 + i);
+        const double *restrict xi = xb + i * D;
+        for (int64_t k = 0; k < K; k++) {
+            const double r = w * resp[i * K + k];
+            const double *restrict c = shift + k * D;
+            nk[k] += r;
+            for (int64_t j = 0; j < D; j++) {
+                const double z = xi[j] - c[j];
+                sd[k * D + j] += r * z;
+                ss[k * D + j] += r * z * z;
             }
-            /* ss_k += Z^T Z with Z = sqrt(w r) ∘ (X_b - c_k)  (upper triangle, row-major) */
-            srm_cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)D, (int)nb, 1.0, work, (int)D, 1.0, ssk,
-                            (int)D);
-        } else {
-            for (int64_t i = 0; i < nb; i++)
-                for (int64_t j = 0; j < D; j++)
-                    ssk[j] += rw[i] * work[i * D + j] * work[i * D + j];
         }
     }
 }
 
-/* Per-thread scratch: xbuf [B,D], work [B,D], resp [B,K], log_norm [B], rw [B]. */
+/* Per-thread scratch: xbuf [B,D], work [B,D], resp [B,K+1], log_norm [B], rw [B]. */
 static int64_t scratch_size(const srm_gmm_params *p) {
-    return SRM_DENSITY_BLOCK * (2 * p->d + p->k + 2);
+    return SRM_DENSITY_BLOCK * (2 * p->d + p->k + 3);
 }
 
 /* One pass over the data: chunk statistics for the chosen responsibilities, summed in chunk order
@@ -253,7 +275,7 @@ static srm_status stats_pass(const srm_gmm_params *p, const srm_gmm_data *x, res
     for (int64_t c = 0; c < plan.n_chunks; c++) {
         double *s = scratch + (int64_t)srm_density_thread_id() * scr;
         double *xbuf = s, *work = xbuf + SRM_DENSITY_BLOCK * D, *resp = work + SRM_DENSITY_BLOCK * D;
-        double *log_norm = resp + SRM_DENSITY_BLOCK * K, *rw = log_norm + SRM_DENSITY_BLOCK;
+        double *log_norm = resp + SRM_DENSITY_BLOCK * (K + 1), *rw = log_norm + SRM_DENSITY_BLOCK;
         double *stats = partial + c * L;
         const int64_t end = (c + 1) * plan.chunk < x->n ? (c + 1) * plan.chunk : x->n;
         for (int64_t i0 = c * plan.chunk; i0 < end; i0 += SRM_DENSITY_BLOCK) {
@@ -282,7 +304,10 @@ static srm_status stats_pass(const srm_gmm_params *p, const srm_gmm_data *x, res
             }
             for (int64_t i = 0; i < nb; i++)
                 stats[1] += srm_density_weight(x, i0 + i);
-            block_accumulate(p, x, i0, nb, xb, resp, shift, work, rw, stats);
+            if (is_matrix_type(p->type))
+                block_accumulate(p, x, i0, nb, xb, resp, shift, work, rw, stats);
+            else
+                block_accumulate_diag(p, x, i0, nb, xb, resp, shift, stats);
         }
     }
 
@@ -663,7 +688,7 @@ srm_status srm_gmm_score(const srm_gmm_params *p, const srm_gmm_data *x, double 
     for (int64_t b = 0; b < n_blocks; b++) {
         double *s = scratch + (int64_t)srm_density_thread_id() * scr;
         double *xbuf = s, *work = xbuf + SRM_DENSITY_BLOCK * D, *lp = work + SRM_DENSITY_BLOCK * D;
-        double *log_norm = lp + SRM_DENSITY_BLOCK * K;
+        double *log_norm = lp + SRM_DENSITY_BLOCK * (K + 1);
         const int64_t i0 = b * SRM_DENSITY_BLOCK;
         const int64_t nb = x->n - i0 < SRM_DENSITY_BLOCK ? x->n - i0 : SRM_DENSITY_BLOCK;
         const double *xb = srm_density_rows(x, i0, nb, xbuf);

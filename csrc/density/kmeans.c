@@ -54,6 +54,29 @@ static int64_t pick_by_mass(const double *mass, const double *chunk_sum, srm_den
     return 0;
 }
 
+/* d2_i = min(d2_i, |x_i - center|^2), mass_i = w_i d2_i, chunk_sum [C] = chunk totals of mass. */
+static void add_center(const srm_gmm_data *x, const double *center, srm_density_plan plan, int nt, double *d2,
+                       double *mass, double *chunk_sum) {
+    const int64_t N = x->n, D = x->d;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t c = 0; c < plan.n_chunks; c++) {
+        const int64_t end = (c + 1) * plan.chunk < N ? (c + 1) * plan.chunk : N;
+        double s = 0.0;
+        for (int64_t i = c * plan.chunk; i < end; i++) {
+            double v = 0.0;
+            for (int64_t j = 0; j < D; j++) {
+                double z = row_value(x, i, j) - center[j];
+                v += z * z;
+            }
+            if (v < d2[i])
+                d2[i] = v;
+            mass[i] = srm_density_weight(x, i) * d2[i];
+            s += mass[i];
+        }
+        chunk_sum[c] = s;
+    }
+}
+
 srm_status srm_kmeans_plusplus(const srm_gmm_data *x, int64_t k, uint64_t seed, uint64_t stream, int64_t *indices,
                                double *centers, int n_threads, srm_error *err) {
     if (k < 1)
@@ -94,22 +117,9 @@ srm_status srm_kmeans_plusplus(const srm_gmm_data *x, int64_t k, uint64_t seed, 
     for (int64_t j = 0; j < D; j++)
         centers[j] = row_value(x, indices[0], j);
 
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t c = 0; c < plan.n_chunks; c++) {
-        const int64_t end = (c + 1) * plan.chunk < N ? (c + 1) * plan.chunk : N;
-        double s = 0.0;
-        for (int64_t i = c * plan.chunk; i < end; i++) {
-            double v = 0.0;
-            for (int64_t j = 0; j < D; j++) {
-                double z = row_value(x, i, j) - centers[j];
-                v += z * z;
-            }
-            d2[i] = v;
-            mass[i] = srm_density_weight(x, i) * v;
-            s += mass[i];
-        }
-        chunk_sum[c] = s;
-    }
+    for (int64_t i = 0; i < N; i++)
+        d2[i] = INFINITY;
+    add_center(x, centers, plan, nt, d2, mass, chunk_sum);
 
     for (int64_t m = 1; m < k; m++) {
         double pot = 0.0;
@@ -160,24 +170,7 @@ srm_status srm_kmeans_plusplus(const srm_gmm_data *x, int64_t k, uint64_t seed, 
         }
         indices[m] = cand_idx[best];
         memcpy(centers + m * D, cand + best * D, (size_t)D * sizeof(double));
-        const double *cm = centers + m * D;
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t c = 0; c < plan.n_chunks; c++) {
-            const int64_t end = (c + 1) * plan.chunk < N ? (c + 1) * plan.chunk : N;
-            double s = 0.0;
-            for (int64_t i = c * plan.chunk; i < end; i++) {
-                double v = 0.0;
-                for (int64_t j = 0; j < D; j++) {
-                    double z = row_value(x, i, j) - cm[j];
-                    v += z * z;
-                }
-                if (v < d2[i])
-                    d2[i] = v;
-                mass[i] = srm_density_weight(x, i) * d2[i];
-                s += mass[i];
-            }
-            chunk_sum[c] = s;
-        }
+        add_center(x, centers + m * D, plan, nt, d2, mass, chunk_sum);
     }
 done:
     free(d2);
