@@ -422,9 +422,11 @@ static srm_status m_step(const srm_gmm_params *p, const double *total, const dou
         const double *c = shift + k * D, *sdk = sd + k * D, *ssk = ss + k * S;
         double *mu = out->means + k * D;
         out->weights[k] = n_eps / (init ? wsum : nk_sum);
-        /* mu = sum r x / n_eps, written with the shifted sums: (sd + n_true c) / n_eps */
+        /* mu = sum r x / n_eps, written with the shifted sums: (sd + n_true c) / n_eps. A component
+         * with no responsibility at all (e.g. every row identical) keeps its shift (previous mean, or
+         * the data mean at initialisation) instead of collapsing to the origin. */
         for (int64_t j = 0; j < D; j++)
-            mu[j] = (sdk[j] + n_true * c[j]) / n_eps;
+            mu[j] = n_true > 0.0 ? (sdk[j] + n_true * c[j]) / n_eps : c[j];
         /* sum r (x - mu)(x - mu)^T = ss - delta sd^T - sd delta^T + n_true delta delta^T, delta = mu - c */
         if (is_matrix_type(p->type)) {
             double *cov = p->type == SRM_GMM_FULL ? out->covariances + k * D * D : out->covariances;
