@@ -19,9 +19,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from _harness import best_time, parse_args, record, report  # noqa: E402
+from _harness import best_time, parse_args, record, report
 
-import socialrm as srm  # noqa: E402
+import socialrm as srm
 
 
 def make_data(n: int, d: int, k: int, seed: int = 0, dtype=np.float64) -> np.ndarray:

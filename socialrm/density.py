@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -209,7 +209,7 @@ class GaussianMixture:
                  "verbose_interval", "callback", "n_threads")
         return {name: getattr(self, name) for name in names}
 
-    def set_params(self, **params) -> "GaussianMixture":
+    def set_params(self, **params) -> GaussianMixture:
         """Set hyperparameters (scikit-learn convention); returns self."""
         valid = self.get_params()
         for key, value in params.items():
@@ -330,7 +330,7 @@ class GaussianMixture:
 
         return step, bar
 
-    def fit(self, X, y=None, sample_weight=None) -> "GaussianMixture":
+    def fit(self, X, y=None, sample_weight=None) -> GaussianMixture:
         """Fit the mixture with EM (``n_init`` initialisations, the best lower bound is kept).
 
         Parameters

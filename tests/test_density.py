@@ -503,3 +503,17 @@ def test_verbose_progress_bar(capsys):
     srm.GaussianMixture(3, random_state=0, verbose=1, verbose_interval=1).fit(X)
     err = capsys.readouterr().err
     assert "GMM init 1/1" in err
+
+
+def test_reference_counts_stable():
+    import sys
+
+    X = overlapping(n=200)
+    model = srm.GaussianMixture(3, covariance_type="diag", random_state=0).fit(X)
+    before = (sys.getrefcount(X), sys.getrefcount(model.means_), sys.getrefcount(model.weights_))
+    for _ in range(200):
+        model.score_samples(X)
+        model.predict_proba(X)
+        model.sample(5)
+    after = (sys.getrefcount(X), sys.getrefcount(model.means_), sys.getrefcount(model.weights_))
+    assert before == after
