@@ -83,15 +83,23 @@ t = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     g = srm.GaussianMixture({k}, covariance_type="diag", max_iter={max_iter}, random_state=0).fit(X)
+n_iter = g.n_iter_
 elapsed = time.perf_counter() - t
-print(json.dumps({{"seconds": elapsed, "n_iter": g.n_iter_, "converged": bool(g.converged_),
+# EM throughput alone: {em_iter} more iterations from the fitted parameters.
+g.set_params(warm_start=True, max_iter={em_iter}, tol=0.0)
+t = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    g.fit(X)
+em_seconds = time.perf_counter() - t
+print(json.dumps({{"seconds": elapsed, "n_iter": n_iter, "converged": bool(g.converged_), "em_seconds": em_seconds,
                   "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}}))
 """
 
 
 def big_fit(n: int, d: int, k: int, max_iter: int) -> dict:
     here = os.path.dirname(os.path.abspath(__file__))
-    code = CHILD.format(root=os.path.dirname(here), bench=here, n=n, d=d, k=k, max_iter=max_iter)
+    code = CHILD.format(root=os.path.dirname(here), bench=here, n=n, d=d, k=k, max_iter=max_iter, em_iter=10)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -110,6 +118,7 @@ def main() -> None:
     res = big_fit(n_big, 8, 10, 30 if quick else 100)
     name = (f"fit diag f32 N={n_big:,} d=8 K=10 ({res['n_iter']} it, peak RSS {res['peak_rss_gb']:.2f} GB)")
     records.append(record(name, res["seconds"], "-", None, "peak RSS < 4 GB"))
+    records.append(record(f"EM diag f32 N={n_big:,} d=8 K=10 x10 it", res["em_seconds"], "-", None, "report"))
     report(records, args.json)
     if res["peak_rss_gb"] >= 4.0:
         raise SystemExit(f"peak RSS {res['peak_rss_gb']:.2f} GB exceeds 4 GB")

@@ -169,20 +169,27 @@ static void block_log_prob(const srm_gmm_params *p, const double *log_w, const d
     }
 }
 
-/* In place: lp [B,K] weighted log densities -> responsibilities; log_norm [B] = log-sum-exp. */
-static void block_normalise(int64_t nb, int64_t K, double *lp, double *log_norm) {
+/* In place: lp [B,K] weighted log densities -> responsibilities; log_norm [B] = log-sum-exp.
+ * The exponentials run as one flat loop over [B,K] so that they vectorise. */
+static void block_normalise(int64_t nb, int64_t K, double *restrict lp, double *restrict log_norm) {
     for (int64_t i = 0; i < nb; i++) {
         double *row = lp + i * K;
         double m = row[0];
         for (int64_t k = 1; k < K; k++)
             if (row[k] > m)
                 m = row[k];
+        for (int64_t k = 0; k < K; k++)
+            row[k] -= m;
+        log_norm[i] = m;
+    }
+    for (int64_t t = 0; t < nb * K; t++)
+        lp[t] = srm_density_exp_nonpos(lp[t]);
+    for (int64_t i = 0; i < nb; i++) {
+        double *row = lp + i * K;
         double s = 0.0;
-        for (int64_t k = 0; k < K; k++) {
-            row[k] = exp(row[k] - m);
+        for (int64_t k = 0; k < K; k++)
             s += row[k];
-        }
-        log_norm[i] = m + log(s);
+        log_norm[i] += log(s);
         const double inv = 1.0 / s;
         for (int64_t k = 0; k < K; k++)
             row[k] *= inv;
