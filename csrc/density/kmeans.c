@@ -18,14 +18,31 @@ static double row_value(const srm_gmm_data *x, int64_t i, int64_t j) {
     return x->is_f32 ? (double)((const float *)x->x)[i * x->d + j] : ((const double *)x->x)[i * x->d + j];
 }
 
-static double sq_dist(const double *a, const double *b, int64_t D) {
-    double s = 0.0;
-    for (int64_t j = 0; j < D; j++) {
-        double z = a[j] - b[j];
-        s += z * z;
-    }
-    return s;
+/* xt [D,nb] = rows [i0, i0+nb) of X transposed, as doubles (distance loops then run over rows). */
+static void load_transposed(const srm_gmm_data *x, int64_t i0, int64_t nb, double *restrict xt) {
+    const int64_t D = x->d;
+    for (int64_t i = 0; i < nb; i++)
+        for (int64_t j = 0; j < D; j++)
+            xt[j * nb + i] = row_value(x, i0 + i, j);
 }
+
+/* dist [nb] = |x_i - c|^2 for the rows of a transposed block; summed over j in order. */
+static void block_sq_dist(const double *restrict xt, int64_t nb, int64_t D, const double *restrict c,
+                          double *restrict dist) {
+    for (int64_t i = 0; i < nb; i++)
+        dist[i] = 0.0;
+    for (int64_t j = 0; j < D; j++) {
+        const double cj = c[j];
+        const double *restrict col = xt + j * nb;
+        for (int64_t i = 0; i < nb; i++) {
+            const double z = col[i] - cj;
+            dist[i] += z * z;
+        }
+    }
+}
+
+/* Per-thread scratch for the blocked loops: xt [B,D], dist [B], best [B]. */
+#define KM_SCRATCH(D) ((int64_t)SRM_DENSITY_BLOCK * ((D) + 2))
 
 /* Index i of the first sample whose running sum of mass[i] exceeds target; chunk_sum [C] are the
  * chunk totals of mass, so the scan touches one chunk only. Falls back to the last positive mass. */
@@ -56,22 +73,23 @@ static int64_t pick_by_mass(const double *mass, const double *chunk_sum, srm_den
 
 /* d2_i = min(d2_i, |x_i - center|^2), mass_i = w_i d2_i, chunk_sum [C] = chunk totals of mass. */
 static void add_center(const srm_gmm_data *x, const double *center, srm_density_plan plan, int nt, double *d2,
-                       double *mass, double *chunk_sum) {
+                       double *mass, double *chunk_sum, double *scratch) {
     const int64_t N = x->n, D = x->d;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t c = 0; c < plan.n_chunks; c++) {
+        double *xt = scratch + (int64_t)srm_density_thread_id() * KM_SCRATCH(D), *dist = xt + SRM_DENSITY_BLOCK * D;
         const int64_t end = (c + 1) * plan.chunk < N ? (c + 1) * plan.chunk : N;
         double s = 0.0;
-        for (int64_t i = c * plan.chunk; i < end; i++) {
-            double v = 0.0;
-            for (int64_t j = 0; j < D; j++) {
-                double z = row_value(x, i, j) - center[j];
-                v += z * z;
+        for (int64_t i0 = c * plan.chunk; i0 < end; i0 += SRM_DENSITY_BLOCK) {
+            const int64_t nb = end - i0 < SRM_DENSITY_BLOCK ? end - i0 : SRM_DENSITY_BLOCK;
+            load_transposed(x, i0, nb, xt);
+            block_sq_dist(xt, nb, D, center, dist);
+            for (int64_t i = 0; i < nb; i++) {
+                if (dist[i] < d2[i0 + i])
+                    d2[i0 + i] = dist[i];
+                mass[i0 + i] = srm_density_weight(x, i0 + i) * d2[i0 + i];
+                s += mass[i0 + i];
             }
-            if (v < d2[i])
-                d2[i] = v;
-            mass[i] = srm_density_weight(x, i) * d2[i];
-            s += mass[i];
         }
         chunk_sum[c] = s;
     }
@@ -94,8 +112,10 @@ srm_status srm_kmeans_plusplus(const srm_gmm_data *x, int64_t k, uint64_t seed, 
     double *chunk_sum = srm_malloc((size_t)plan.n_chunks, sizeof(double), "k-means++ chunk sums", err);
     double *cand = srm_malloc((size_t)(T * D), sizeof(double), "k-means++ candidates", err);
     int64_t *cand_idx = srm_malloc((size_t)T, sizeof(int64_t), "k-means++ candidate ids", err);
+    double *scratch = srm_malloc((size_t)(nt * KM_SCRATCH(D)), sizeof(double), "k-means++ scratch", err);
     srm_status st = SRM_OK;
-    if (d2 == NULL || mass == NULL || part == NULL || chunk_sum == NULL || cand == NULL || cand_idx == NULL) {
+    if (d2 == NULL || mass == NULL || part == NULL || chunk_sum == NULL || cand == NULL || cand_idx == NULL ||
+        scratch == NULL) {
         st = SRM_ENOMEM;
         goto done;
     }
@@ -119,7 +139,7 @@ srm_status srm_kmeans_plusplus(const srm_gmm_data *x, int64_t k, uint64_t seed, 
 
     for (int64_t i = 0; i < N; i++)
         d2[i] = INFINITY;
-    add_center(x, centers, plan, nt, d2, mass, chunk_sum);
+    add_center(x, centers, plan, nt, d2, mass, chunk_sum, scratch);
 
     for (int64_t m = 1; m < k; m++) {
         double pot = 0.0;
@@ -141,19 +161,20 @@ srm_status srm_kmeans_plusplus(const srm_gmm_data *x, int64_t k, uint64_t seed, 
         /* Potential after adding each candidate: sum_i w_i min(d2_i, |x_i - cand_t|^2). */
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int64_t c = 0; c < plan.n_chunks; c++) {
+            double *xt = scratch + (int64_t)srm_density_thread_id() * KM_SCRATCH(D), *dist = xt + SRM_DENSITY_BLOCK * D;
             const int64_t end = (c + 1) * plan.chunk < N ? (c + 1) * plan.chunk : N;
             double *acc = part + c * (T + 1);
             for (int64_t t = 0; t < T; t++)
                 acc[t] = 0.0;
-            for (int64_t i = c * plan.chunk; i < end; i++) {
-                const double w = srm_density_weight(x, i);
+            for (int64_t i0 = c * plan.chunk; i0 < end; i0 += SRM_DENSITY_BLOCK) {
+                const int64_t nb = end - i0 < SRM_DENSITY_BLOCK ? end - i0 : SRM_DENSITY_BLOCK;
+                load_transposed(x, i0, nb, xt);
                 for (int64_t t = 0; t < T; t++) {
-                    double v = 0.0;
-                    for (int64_t j = 0; j < D; j++) {
-                        double z = row_value(x, i, j) - cand[t * D + j];
-                        v += z * z;
+                    block_sq_dist(xt, nb, D, cand + t * D, dist);
+                    for (int64_t i = 0; i < nb; i++) {
+                        const double v = dist[i] < d2[i0 + i] ? dist[i] : d2[i0 + i];
+                        acc[t] += srm_density_weight(x, i0 + i) * v;
                     }
-                    acc[t] += w * (v < d2[i] ? v : d2[i]);
                 }
             }
         }
@@ -170,7 +191,7 @@ srm_status srm_kmeans_plusplus(const srm_gmm_data *x, int64_t k, uint64_t seed, 
         }
         indices[m] = cand_idx[best];
         memcpy(centers + m * D, cand + best * D, (size_t)D * sizeof(double));
-        add_center(x, centers + m * D, plan, nt, d2, mass, chunk_sum);
+        add_center(x, centers + m * D, plan, nt, d2, mass, chunk_sum, scratch);
     }
 done:
     free(d2);
@@ -179,41 +200,46 @@ done:
     free(chunk_sum);
     free(cand);
     free(cand_idx);
+    free(scratch);
     return st;
 }
 
 /* Assignment pass: labels, and per chunk [sums K*D, weights K, inertia, changed] summed in order. */
 static void assign_pass(const srm_gmm_data *x, int64_t K, const double *centers, int64_t *labels, srm_density_plan plan,
-                        int nt, double *part, double *total, double *scratch) {
+                        int nt, double *part, double *total, double *scratch, int64_t *best_k) {
     const int64_t D = x->d, L = K * D + K + 2;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t c = 0; c < plan.n_chunks; c++) {
+        const int tid = srm_density_thread_id();
+        double *xt = scratch + (int64_t)tid * KM_SCRATCH(D), *dist = xt + SRM_DENSITY_BLOCK * D;
+        double *best_d = dist + SRM_DENSITY_BLOCK;
+        int64_t *best = best_k + (int64_t)tid * SRM_DENSITY_BLOCK;
         double *acc = part + c * L;
-        double *buf = scratch + (int64_t)srm_density_thread_id() * SRM_DENSITY_BLOCK * D;
         memset(acc, 0, (size_t)L * sizeof(double));
         const int64_t end = (c + 1) * plan.chunk < x->n ? (c + 1) * plan.chunk : x->n;
         for (int64_t i0 = c * plan.chunk; i0 < end; i0 += SRM_DENSITY_BLOCK) {
             const int64_t nb = end - i0 < SRM_DENSITY_BLOCK ? end - i0 : SRM_DENSITY_BLOCK;
-            const double *xb = srm_density_rows(x, i0, nb, buf);
-            for (int64_t i = 0; i < nb; i++) {
-                const double *xi = xb + i * D;
-                int64_t best = 0;
-                double best_d = sq_dist(xi, centers, D);
-                for (int64_t k = 1; k < K; k++) {
-                    double v = sq_dist(xi, centers + k * D, D);
-                    if (v < best_d) {
-                        best_d = v;
-                        best = k;
+            load_transposed(x, i0, nb, xt);
+            for (int64_t k = 0; k < K; k++) {
+                block_sq_dist(xt, nb, D, centers + k * D, k == 0 ? best_d : dist);
+                for (int64_t i = 0; i < nb; i++) {
+                    if (k == 0) {
+                        best[i] = 0;
+                    } else if (dist[i] < best_d[i]) { /* strict: the first centre wins ties */
+                        best_d[i] = dist[i];
+                        best[i] = k;
                     }
                 }
+            }
+            for (int64_t i = 0; i < nb; i++) {
                 const double w = srm_density_weight(x, i0 + i);
-                if (labels[i0 + i] != best)
+                if (labels[i0 + i] != best[i])
                     acc[K * D + K + 1] += 1.0;
-                labels[i0 + i] = best;
+                labels[i0 + i] = best[i];
                 for (int64_t j = 0; j < D; j++)
-                    acc[best * D + j] += w * xi[j];
-                acc[K * D + best] += w;
-                acc[K * D + K] += w * best_d;
+                    acc[best[i] * D + j] += w * xt[j * nb + i];
+                acc[K * D + best[i]] += w;
+                acc[K * D + K] += w * best_d[i];
             }
         }
     }
@@ -223,26 +249,25 @@ static void assign_pass(const srm_gmm_data *x, int64_t K, const double *centers,
             total[t] += part[c * L + t];
 }
 
-/* Index of the sample farthest from its nearest centre (first index on ties). */
-static int64_t farthest_sample(const srm_gmm_data *x, int64_t K, const double *centers) {
+/* Index of the sample farthest from its nearest centre (first index on ties). scratch: KM_SCRATCH(D). */
+static int64_t farthest_sample(const srm_gmm_data *x, int64_t K, const double *centers, double *scratch) {
     const int64_t D = x->d;
+    double *xt = scratch, *dist = xt + SRM_DENSITY_BLOCK * D, *near = dist + SRM_DENSITY_BLOCK;
     int64_t best_i = 0;
     double best = -1.0;
-    for (int64_t i = 0; i < x->n; i++) {
-        double m = INFINITY;
+    for (int64_t i0 = 0; i0 < x->n; i0 += SRM_DENSITY_BLOCK) {
+        const int64_t nb = x->n - i0 < SRM_DENSITY_BLOCK ? x->n - i0 : SRM_DENSITY_BLOCK;
+        load_transposed(x, i0, nb, xt);
         for (int64_t k = 0; k < K; k++) {
-            double v = 0.0;
-            for (int64_t j = 0; j < D; j++) {
-                double z = row_value(x, i, j) - centers[k * D + j];
-                v += z * z;
+            block_sq_dist(xt, nb, D, centers + k * D, k == 0 ? near : dist);
+            for (int64_t i = 0; k > 0 && i < nb; i++)
+                near[i] = dist[i] < near[i] ? dist[i] : near[i];
+        }
+        for (int64_t i = 0; i < nb; i++)
+            if (near[i] > best) {
+                best = near[i];
+                best_i = i0 + i;
             }
-            if (v < m)
-                m = v;
-        }
-        if (m > best) {
-            best = m;
-            best_i = i;
-        }
     }
     return best_i;
 }
@@ -259,9 +284,11 @@ srm_status srm_kmeans_lloyd(const srm_gmm_data *x, int64_t k, double *centers, i
     const int nt = srm_density_threads(n_threads);
     double *part = srm_calloc((size_t)(plan.n_chunks * L), sizeof(double), "k-means partials", err);
     double *total = srm_malloc((size_t)L, sizeof(double), "k-means totals", err);
-    double *scratch = srm_malloc((size_t)(nt * SRM_DENSITY_BLOCK * D), sizeof(double), "k-means scratch", err);
+    double *scratch = srm_malloc((size_t)(nt * KM_SCRATCH(D)), sizeof(double), "k-means scratch", err);
+    int64_t *best_k = srm_malloc((size_t)(nt * SRM_DENSITY_BLOCK), sizeof(int64_t), "k-means labels scratch", err);
     double *moments = srm_calloc((size_t)(2 * D + 1), sizeof(double), "feature moments", err);
-    if (part == NULL || total == NULL || scratch == NULL || moments == NULL) {
+    if (part == NULL || total == NULL || scratch == NULL || best_k == NULL || moments == NULL) {
+        free(best_k);
         free(part);
         free(total);
         free(scratch);
@@ -293,7 +320,7 @@ srm_status srm_kmeans_lloyd(const srm_gmm_data *x, int64_t k, double *centers, i
         labels[i] = -1;
     int64_t it = 0;
     for (it = 1; it <= max_iter; it++) {
-        assign_pass(x, K, centers, labels, plan, nt, part, total, scratch);
+        assign_pass(x, K, centers, labels, plan, nt, part, total, scratch, best_k);
         const double changed = total[K * D + K + 1];
         double shift = 0.0;
         for (int64_t c = 0; c < K; c++) {
@@ -310,7 +337,7 @@ srm_status srm_kmeans_lloyd(const srm_gmm_data *x, int64_t k, double *centers, i
             if (total[K * D + c] > 0.0)
                 continue;
             /* Empty cluster: move it to the sample worst served by the current centres. */
-            const int64_t far = farthest_sample(x, K, centers);
+            const int64_t far = farthest_sample(x, K, centers, scratch);
             for (int64_t j = 0; j < D; j++) {
                 double v = row_value(x, far, j);
                 shift += (v - centers[c * D + j]) * (v - centers[c * D + j]);
@@ -323,7 +350,7 @@ srm_status srm_kmeans_lloyd(const srm_gmm_data *x, int64_t k, double *centers, i
     if (it > max_iter)
         it = max_iter;
     /* Final assignment so that labels and inertia belong to the returned centres. */
-    assign_pass(x, K, centers, labels, plan, nt, part, total, scratch);
+    assign_pass(x, K, centers, labels, plan, nt, part, total, scratch, best_k);
     if (n_iter != NULL)
         *n_iter = it;
     if (inertia != NULL)
@@ -331,6 +358,7 @@ srm_status srm_kmeans_lloyd(const srm_gmm_data *x, int64_t k, double *centers, i
     free(part);
     free(total);
     free(scratch);
+    free(best_k);
     free(moments);
     return SRM_OK;
 }
