@@ -517,3 +517,33 @@ def test_reference_counts_stable():
         model.sample(5)
     after = (sys.getrefcount(X), sys.getrefcount(model.means_), sys.getrefcount(model.weights_))
     assert before == after
+
+
+@pytest.mark.parametrize("init_params", ["kmeans", "k-means++"])
+def test_zero_weight_rows_are_ignored(init_params):
+    rng = np.random.default_rng(4)
+    X, _, centers = well_separated(seed=4, n=600, d=2, k=2)
+    far = rng.normal(500.0, 1.0, (300, 2))  # a cluster that carries no weight
+    Xa = np.concatenate([X, far])
+    w = np.concatenate([np.ones(len(X)), np.zeros(len(far))])
+    model = srm.GaussianMixture(2, covariance_type="diag", random_state=0, init_params=init_params).fit(Xa, sample_weight=w)
+    assert np.abs(model.means_).max() < 50, "no component may move to the zero-weight rows"
+    ref = srm.GaussianMixture(2, covariance_type="diag", random_state=0, init_params=init_params).fit(X)
+    assert_rel(np.sort(model.means_, axis=0), np.sort(ref.means_, axis=0), rtol=1e-6)
+
+
+def test_ctrl_c_interrupts_a_long_fit():
+    import _thread
+    import threading
+
+    X = overlapping(n=20000)
+    model = srm.GaussianMixture(3, covariance_type="full", tol=0.0, max_iter=10**6, random_state=0)
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X)
+    finally:
+        timer.cancel()
+    assert 0 < model.n_iter_ < 10**6 and not model.converged_
+    assert np.all(np.isfinite(model.means_))
