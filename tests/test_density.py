@@ -522,7 +522,7 @@ def test_reference_counts_stable():
 @pytest.mark.parametrize("init_params", ["kmeans", "k-means++"])
 def test_zero_weight_rows_are_ignored(init_params):
     rng = np.random.default_rng(4)
-    X, _, centers = well_separated(seed=4, n=600, d=2, k=2)
+    X = well_separated(seed=4, n=600, d=2, k=2)[0]
     far = rng.normal(500.0, 1.0, (300, 2))  # a cluster that carries no weight
     Xa = np.concatenate([X, far])
     w = np.concatenate([np.ones(len(X)), np.zeros(len(far))])
