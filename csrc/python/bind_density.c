@@ -303,6 +303,7 @@ static PyObject *py_gmm_prec_chol_from_precisions(PyObject *self, PyObject *args
         return NULL;
     srm_gmm_covariance type;
     PyArrayObject *prec = NULL, *out = NULL;
+    PyObject *result = NULL;
     if (covariance_type(code, &type) < 0 || (prec = srm_py_array(prec_obj, NPY_FLOAT64, -1, "precisions_init")) == NULL)
         goto fail;
     if (k < 1 || d < 1 || PyArray_SIZE(prec) != srm_gmm_cov_size(type, k, d)) {
@@ -321,12 +322,12 @@ static PyObject *py_gmm_prec_chol_from_precisions(PyObject *self, PyObject *args
         srm_py_raise(st, &err);
         goto fail;
     }
-    Py_DECREF(prec);
-    return (PyObject *)out;
+    result = (PyObject *)out;
+    out = NULL;
 fail:
     Py_XDECREF(prec);
     Py_XDECREF(out);
-    return NULL;
+    return result;
 }
 
 static PyObject *py_gmm_score(PyObject *self, PyObject *args) {
