@@ -442,10 +442,9 @@ static srm_status m_step(const srm_gmm_params *p, const double *total, const dou
                 const double di = mu[i] - c[i];
                 for (int64_t j = i; j < D; j++) {
                     const double dj = mu[j] - c[j];
-                    double v = (ssk[i * D + j] - di * sdk[j] - sdk[i] * dj + n_true * di * dj) * scale;
-                    cov[i * D + j] += p->type == SRM_GMM_TIED ? v : 0.0;
-                    if (p->type == SRM_GMM_FULL)
-                        cov[i * D + j] = v;
+                    const double v = (ssk[i * D + j] - di * sdk[j] - sdk[i] * dj + n_true * di * dj) * scale;
+                    /* full: this component's matrix; tied: the pooled sum over components */
+                    cov[i * D + j] = (p->type == SRM_GMM_TIED ? cov[i * D + j] : 0.0) + v;
                 }
             }
         } else {
