@@ -409,9 +409,9 @@ class GaussianMixture:
         if interrupt is not None:
             raise interrupt
         if not self.converged_ and self._max_iter > 0 and not stopped:
-            warnings.warn("Best performing initialization did not converge. Try different init parameters, "
-                          "or increase max_iter, tol, or check for degenerate data.", ConvergenceWarning,
-                          stacklevel=3)
+            warnings.warn(f"EM reached max_iter={self._max_iter} before the lower bound changed by less than "
+                          f"tol={self._tol:g} (best of {self._n_init_used} initialisations); raise max_iter or "
+                          "tol, or look for degenerate data.", ConvergenceWarning, stacklevel=3)
         return X
 
     # ------------------------------------------------------------------ inference

@@ -31,8 +31,8 @@
 #define NK_EPS (10.0 * DBL_EPSILON)
 
 static const char *const ILL_DEFINED =
-    "has an ill-defined empirical covariance (for instance caused by singleton or collapsed samples); "
-    "decrease n_components, increase reg_covar, or scale the input data";
+    "has a covariance that is not positive definite even with reg_covar added (it holds too few distinct "
+    "points); use fewer components, a larger reg_covar, or rescale X";
 
 typedef enum { RESP_ESTEP = 0, RESP_LABELS = 1, RESP_RANDOM = 2 } resp_mode;
 
