@@ -18,6 +18,11 @@ Numerical notes
   ``reg_covar`` raises ``ValueError`` (as scikit-learn does); with the default ``reg_covar=1e-6``
   duplicate points, a constant feature or a collapsing component give a regularised covariance
   (``reg_covar`` on the diagonal) instead. ``n_samples < n_components`` is a ``ValueError``.
+* The lower bound never decreases from one iteration to the next (EM's guarantee) as long as
+  ``reg_covar`` is small against the component variances. When a component's variance is of the order
+  of ``reg_covar`` (a component collapsed onto one or a few points), the regularised M-step is no longer
+  the maximiser of the likelihood and the bound can decrease; scikit-learn follows the very same
+  sequence from the same start (tested).
 * Results are bitwise reproducible for a given ``random_state``, whatever ``n_threads``.
 """
 

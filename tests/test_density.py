@@ -3,6 +3,7 @@ planted mixtures, sampling, BIC selection, sample weights, degenerate data, dete
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -547,3 +548,59 @@ def test_ctrl_c_interrupts_a_long_fit():
         timer.cancel()
     assert 0 < model.n_iter_ < 10**6 and not model.converged_
     assert np.all(np.isfinite(model.means_))
+
+
+try:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    given = None
+
+if given is not None:
+
+    @settings(max_examples=int(os.environ.get("SRM_HYPOTHESIS_EXAMPLES", "60")), deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        n=st.integers(2, 40),
+        d=st.integers(1, 4),
+        k=st.integers(1, 5),
+        cov=st.sampled_from(COV_TYPES),
+        init=st.sampled_from(["kmeans", "k-means++", "random", "random_from_data"]),
+        distinct=st.integers(1, 6),
+        scale=st.sampled_from([1e-8, 1.0, 1e8]),
+        seed=st.integers(0, 2**31),
+    )
+    def test_property_never_crashes(n, d, k, cov, init, distinct, scale, seed):
+        """Random small data, often with few distinct rows: a finite fit with a non-decreasing lower bound,
+        or a ValueError — never anything else."""
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(distinct, d))[rng.integers(0, distinct, n)] * scale
+        model = srm.GaussianMixture(k, covariance_type=cov, init_params=init, random_state=seed, max_iter=30)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(X)
+        except ValueError:
+            return
+        assert np.all(np.isfinite(model.means_)) and np.all(np.isfinite(model.precisions_cholesky_))
+        assert np.isfinite(model.lower_bound_)
+        lbs = model.lower_bounds_
+        variances = {"full": lambda c: np.diagonal(c, axis1=1, axis2=2), "tied": np.diag,
+                     "diag": lambda c: c, "spherical": lambda c: c}[cov](model.covariances_)
+        if variances.min() > 100 * model.reg_covar:
+            # EM's guarantee; it does not hold when reg_covar dominates a variance (see the test below)
+            assert np.all(np.diff(lbs) >= -1e-9 * np.maximum(1.0, np.abs(lbs[1:])))
+        assert np.all(np.isfinite(model.score_samples(X)))
+        S, y = model.sample(5)
+        assert S.shape == (5, d) and np.all(np.isfinite(S)) and np.all((y >= 0) & (y < k))
+
+
+def test_regularised_em_can_decrease_like_sklearn():
+    """Two points 0.0034 apart, one component on each: the variances are ~reg_covar, the regularised M-step
+    is not a likelihood maximiser and the bound decreases — identically in scikit-learn."""
+    X = np.array([[-1.67059554], [-1.6671536]])
+    init = {"weights_init": np.array([0.5, 0.5]), "means_init": X.copy(), "precisions_init": np.full((2, 1, 1), 1e6)}
+    sk = fit_sklearn(X, 2, "full", 4, init, tol=0.0)
+    ours = fit_ours(X, 2, "full", 4, init, tol=0.0)
+    assert np.all(np.diff(sk.lower_bounds_) < 0)
+    assert_rel(ours.lower_bounds_, sk.lower_bounds_, rtol=1e-9)
