@@ -52,6 +52,8 @@ class ConvergenceWarning(UserWarning):
 
 def _check_data(X, name: str = "X") -> np.ndarray:
     """float32 stays float32 (read as double in C), anything else becomes float64."""
+    if X is None:
+        raise TypeError(f"{name}: expected an array, got None")
     arr = np.asarray(X)
     dtype = np.float32 if arr.dtype == np.float32 else np.float64
     arr = as_finite_array(arr, name, dtype=dtype, ndim=2)

@@ -370,7 +370,11 @@ def test_bad_parameters():
         srm.GaussianMixture(2, covariance_type="tied", precisions_init=[[1, 0.5], [0, 1]]).fit(X)
     with pytest.raises(ValueError, match="X"):
         srm.GaussianMixture(2).fit(np.zeros(10))
+    with pytest.raises(TypeError, match="None"):
+        srm.GaussianMixture(2).fit(None)
     model = srm.GaussianMixture(2, random_state=0).fit(X)
+    assert model.predict(np.empty((0, 2))).shape == (0,)
+    assert model.predict_proba(np.empty((0, 2))).shape == (0, 2)
     with pytest.raises(ValueError, match="features"):
         model.predict(np.zeros((3, 5)))
     with pytest.raises(ValueError, match="n_samples"):
