@@ -449,11 +449,17 @@ class GaussianMixture:
         """Posterior component probabilities, shape (n_samples, n_components)."""
         return self._score(X, True)[1]
 
-    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, n_samples: int = 1, random_state=None) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples from the fitted mixture.
 
         Rows are grouped by component (as scikit-learn's). With an integer ``random_state`` every call
         returns the same draws, whatever ``n_threads``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, numpy Generator or None, optional
+            Seed for these draws; ``None`` uses the estimator's ``random_state``.
 
         Returns
         -------
@@ -463,7 +469,7 @@ class GaussianMixture:
         """
         check_is_fitted(self, "means_")
         n = _int_param(n_samples, "n_samples", 1)
-        seed = seed_from_random_state(self.random_state)
+        seed = seed_from_random_state(self.random_state if random_state is None else random_state)
         # A seed of its own, so the draws are unrelated to the initialisation's.
         seed = (seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & (2**63 - 1)
         return _core.gmm_sample(_COV_CODES[self.covariance_type], self.weights_, self.means_,

@@ -221,6 +221,9 @@ def test_sample_reproduces_weights_and_moments(cov):
     np.testing.assert_array_equal(y, y2)
     other = srm.GaussianMixture(3, covariance_type=cov, random_state=2).fit(X)
     assert not np.array_equal(other.sample(10)[0], S[:10])
+    # an explicit seed per call
+    np.testing.assert_array_equal(model.sample(50, random_state=9)[0], model.sample(50, random_state=9)[0])
+    assert not np.array_equal(model.sample(50, random_state=9)[0], model.sample(50, random_state=10)[0])
 
 
 def test_bic_selection_finds_planted_k():
