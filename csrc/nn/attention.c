@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "nn/simd.h"
 #include "socialrm/nn.h"
 
 static inline int real(const uint8_t *mask, size_t i) { return mask == NULL || mask[i] != 0; }
@@ -32,10 +33,7 @@ void srm_attention_forward(float *out, float *att, const float *q, int q_stride,
                     if (!real(kmask, (size_t)b * Tk + j))
                         continue;
                     const float *kv = k + ((size_t)b * Tk + j) * kv_stride + (size_t)h * hs;
-                    float s = 0.0f;
-                    for (int i = 0; i < hs; i++)
-                        s += qv[i] * kv[i];
-                    s *= scale;
+                    float s = srm_dot(qv, kv, hs) * scale;
                     a[j] = s;
                     if (s > mx)
                         mx = s;
@@ -85,10 +83,7 @@ void srm_attention_backward(float *dq, float *dk, float *dv, const float *dout, 
                     if (a[j] == 0.0f)
                         continue;
                     const float *vv = v + ((size_t)b * Tk + j) * kv_stride + (size_t)h * hs;
-                    float dp = 0.0f;
-                    for (int i = 0; i < hs; i++)
-                        dp += go[i] * vv[i];
-                    dot += a[j] * dp;
+                    dot += a[j] * srm_dot(go, vv, hs);
                 }
                 for (int j = 0; j < Tk; j++) {
                     const float p = a[j];
@@ -96,9 +91,7 @@ void srm_attention_backward(float *dq, float *dk, float *dv, const float *dout, 
                         continue;
                     const size_t row = ((size_t)b * Tk + j) * kv_stride + (size_t)h * hs;
                     const float *vv = v + row;
-                    float dp = 0.0f;
-                    for (int i = 0; i < hs; i++)
-                        dp += go[i] * vv[i];
+                    const float dp = srm_dot(go, vv, hs);
                     const float ds = p * (dp - dot) * scale;
                     const float *kv = k + row;
                     float *gk = dk + row, *gv = dv + row;
