@@ -132,8 +132,8 @@ class ReferenceAdafactor(torch.optim.Optimizer):
 
     def __init__(self, params, lr, eps1=1e-30, eps2=1e-3, clip_threshold=1.0, decay_rate=-0.8, beta1=0.0,
                  weight_decay=0.0, scale_parameter=False):
-        defaults = dict(lr=lr, eps1=eps1, eps2=eps2, clip_threshold=clip_threshold, decay_rate=decay_rate,
-                        beta1=beta1, weight_decay=weight_decay, scale_parameter=scale_parameter)
+        defaults = {"lr": lr, "eps1": eps1, "eps2": eps2, "clip_threshold": clip_threshold, "decay_rate": decay_rate,
+                    "beta1": beta1, "weight_decay": weight_decay, "scale_parameter": scale_parameter}
         super().__init__(params, defaults)
 
     @torch.no_grad()

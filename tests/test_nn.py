@@ -31,8 +31,8 @@ def toy_task(n, seed, vocab=12, Tp=6, Tc=4):
 
 
 def make_model(seed=0, **kw):
-    args = dict(vocab=12, width=16, heads=1, hidden=64, n_enc=2, n_dec=2, max_prompt_len=6, max_completion_len=4,
-                chunk=16, max_batch=64, init_std=0.1, seed=seed)
+    args = {"vocab": 12, "width": 16, "heads": 1, "hidden": 64, "n_enc": 2, "n_dec": 2, "max_prompt_len": 6,
+            "max_completion_len": 4, "chunk": 16, "max_batch": 64, "init_std": 0.1, "seed": seed}
     args.update(kw)
     return nn.TestModel(**args)
 
@@ -52,6 +52,7 @@ def test_training_is_deterministic():
     assert a.flat().tobytes() == b.flat().tobytes()
     assert la.tobytes() == lb.tobytes()
     c, lc = train(2)
+    assert lc.tobytes() == la.tobytes()
     # The batch is cut into fixed chunks whatever the thread count, and chunk gradients are summed
     # in chunk order, so different thread counts agree bitwise (the issue asks "within tolerance").
     np.testing.assert_allclose(c.flat(), a.flat(), rtol=1e-6, atol=1e-7)

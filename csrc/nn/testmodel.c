@@ -26,6 +26,7 @@ typedef struct { /* one pass of the decoder over one completion side */
 typedef struct {
     float *buf; /* the arena buffer */
     float *grad;
+    int32_t *ids; /* the chunk's items gathered and trimmed: prompt [chunk,max_tp], chosen, rejected [chunk,max_tc] */
     /* encoder */
     float *e, *e_mean, *e_rstd;
     float **x; /* 2L+1 buffers [Bc,Tp,C] */
@@ -46,6 +47,8 @@ struct srm_testmodel {
     srm_ff_block enc_ff[MAX_LAYERS], dec_ff[MAX_LAYERS];
     int n_chunks;
     chunk_state *chunks;
+    int *order;   /* [max_batch]: batch items sorted by length (see loss_grad) */
+    int *length;  /* [max_batch] sort keys */
     float **chunk_grads;
 };
 
@@ -152,6 +155,7 @@ static void layout_chunk(const srm_testmodel *m, chunk_state *s, srm_arena *ar, 
 }
 
 static void free_chunk(chunk_state *s) {
+    free(s->ids);
     free(s->buf);
     free(s->grad);
     free(s->x);
@@ -185,7 +189,9 @@ static srm_status alloc_chunk(const srm_testmodel *m, chunk_state *s, srm_error 
     layout_chunk(m, s, &count, m->cfg.chunk, m->cfg.max_tp, m->cfg.max_tc);
     s->buf = srm_calloc(count.used, sizeof(float), "testmodel activations", err);
     s->grad = srm_calloc(m->params->n ? m->params->n : 1, sizeof(float), "testmodel chunk gradient", err);
-    if (!s->buf || !s->grad)
+    s->ids = srm_calloc((size_t)m->cfg.chunk * (m->cfg.max_tp + 2 * m->cfg.max_tc), sizeof(int32_t),
+                        "testmodel chunk ids", err);
+    if (!s->buf || !s->grad || !s->ids)
         return SRM_ENOMEM;
     return SRM_OK;
 }
@@ -198,6 +204,8 @@ void srm_testmodel_free(srm_testmodel *m) {
             free_chunk(&m->chunks[i]);
     free(m->chunks);
     free(m->chunk_grads);
+    free(m->order);
+    free(m->length);
     srm_params_free(m->params);
     free(m);
 }
@@ -233,7 +241,9 @@ srm_status srm_testmodel_new(srm_testmodel **out, const srm_testmodel_config *cf
     m->n_chunks = (m->cfg.max_batch + m->cfg.chunk - 1) / m->cfg.chunk;
     m->chunks = srm_calloc((size_t)m->n_chunks, sizeof(chunk_state), "testmodel chunks", err);
     m->chunk_grads = srm_calloc((size_t)m->n_chunks, sizeof(float *), "testmodel chunk grads", err);
-    if (!m->chunks || !m->chunk_grads) {
+    m->order = srm_calloc((size_t)m->cfg.max_batch, sizeof(int), "testmodel order", err);
+    m->length = srm_calloc((size_t)m->cfg.max_batch, sizeof(int), "testmodel lengths", err);
+    if (!m->chunks || !m->chunk_grads || !m->order || !m->length) {
         srm_testmodel_free(m);
         return SRM_ENOMEM;
     }
@@ -401,12 +411,46 @@ static srm_status check_batch_size(const srm_testmodel *m, int B, srm_error *err
     return SRM_OK;
 }
 
-/* The unchecked step: loss and (optionally) params->grad. */
+/* Position after the last real token of a row (trailing padding can be dropped exactly: padded
+ * positions are masked as keys and in pooling, so they never influence a real position). */
+static int real_length(const int32_t *ids, int T) {
+    int n = T;
+    while (n > 0 && ids[n - 1] == 0)
+        n--;
+    return n;
+}
+
+/* Copy items order[0..Bc) of a [B,T] id matrix into dst [Bc,Te] (the first Te columns). */
+static void gather(int32_t *dst, const int32_t *src, const int *order, int Bc, int T, int Te) {
+    for (int b = 0; b < Bc; b++)
+        memcpy(dst + (size_t)b * Te, src + (size_t)order[b] * T, (size_t)Te * sizeof(int32_t));
+}
+
+/* The unchecked step: loss and (optionally) params->grad.
+ *
+ * Items are sorted by (completion length, prompt length) before being cut into chunks, and each
+ * chunk drops the trailing padding columns its items do not need, so short sequences cost less.
+ * Sorting is stable and depends only on the data: the chunking, and therefore every sum, is the
+ * same whatever the thread count. */
 static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int32_t *chosen,
                       const int32_t *rejected, int Tc, int B, int want_grad, int n_threads, float *loss, float *rw,
                       float *rl) {
     const int chunk = m->cfg.chunk, nch = (B + chunk - 1) / chunk;
     const float inv_batch = 1.0f / (float)B;
+    int *order = m->order, *key = m->length;
+    for (int b = 0; b < B; b++) {
+        int lw = real_length(chosen + (size_t)b * Tc, Tc), ll = real_length(rejected + (size_t)b * Tc, Tc);
+        key[b] = (lw > ll ? lw : ll) * (Tp + 1) + real_length(prompt + (size_t)b * Tp, Tp);
+        order[b] = b;
+    }
+    for (int i = 1; i < B; i++) { /* stable insertion sort by key (B <= a few hundred) */
+        int v = order[i], j = i;
+        while (j > 0 && key[order[j - 1]] > key[v]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
     if (n_threads < 1)
         n_threads = omp_get_max_threads();
     if (n_threads > nch)
@@ -419,21 +463,35 @@ static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int
 #pragma omp for schedule(dynamic, 1)
         for (int k = 0; k < nch; k++) {
             const int b0 = k * chunk, Bc = B - b0 < chunk ? B - b0 : chunk;
-            run_chunk(m, &m->chunks[k], prompt + (size_t)b0 * Tp, Tp, chosen + (size_t)b0 * Tc,
-                      rejected + (size_t)b0 * Tc, Tc, Bc, inv_batch, want_grad);
+            const int *ord = order + b0;
+            int tp = 1, tc = 1;
+            for (int b = 0; b < Bc; b++) {
+                int i = ord[b], lp = real_length(prompt + (size_t)i * Tp, Tp);
+                int lw = real_length(chosen + (size_t)i * Tc, Tc), ll = real_length(rejected + (size_t)i * Tc, Tc);
+                tp = lp > tp ? lp : tp;
+                tc = lw > tc ? lw : tc;
+                tc = ll > tc ? ll : tc;
+            }
+            chunk_state *s = &m->chunks[k];
+            int32_t *ip = s->ids, *iw = ip + (size_t)Bc * tp, *il = iw + (size_t)Bc * tc;
+            gather(ip, prompt, ord, Bc, Tp, tp);
+            gather(iw, chosen, ord, Bc, Tc, tc);
+            gather(il, rejected, ord, Bc, Tc, tc);
+            run_chunk(m, s, ip, tp, iw, il, tc, Bc, inv_batch, want_grad);
         }
         srm_fp_restore(fp);
     }
     srm_openblas_set_num_threads(blas_threads);
-    double total = 0.0; /* in item order: independent of the thread count */
+    double total = 0.0; /* in sorted item order: independent of the thread count */
     for (int k = 0; k < nch; k++) {
         const int b0 = k * chunk, Bc = B - b0 < chunk ? B - b0 : chunk;
         for (int b = 0; b < Bc; b++) {
+            const int i = order[b0 + b];
             total += m->chunks[k].loss[b];
             if (rw)
-                rw[b0 + b] = m->chunks[k].side[0].r[b];
+                rw[i] = m->chunks[k].side[0].r[b];
             if (rl)
-                rl[b0 + b] = m->chunks[k].side[1].r[b];
+                rl[i] = m->chunks[k].side[1].r[b];
         }
     }
     *loss = (float)(total / B);
