@@ -10,6 +10,8 @@
 #include "nn/simd.h"
 #include "socialrm/nn.h"
 
+#define DP_STACK 64
+
 static inline int real(const uint8_t *mask, size_t i) { return mask == NULL || mask[i] != 0; }
 
 /* out [B,T,C]; att [B,H,T,Tk]; q [B,T,q_stride]; k, v [B,Tk,kv_stride]; qmask [B,T]; kmask [B,Tk] */
@@ -54,7 +56,10 @@ void srm_attention_forward(float *out, float *att, const float *q, int q_stride,
                     if (p == 0.0f)
                         continue;
                     const float *vv = v + ((size_t)b * Tk + j) * kv_stride + (size_t)h * hs;
-                    for (int i = 0; i < hs; i++)
+                    int i = 0;
+                    for (; i + 8 <= hs; i += 8)
+                        v8_store(oh + i, v8_load(oh + i) + v8_splat(p) * v8_load(vv + i));
+                    for (; i < hs; i++)
                         oh[i] += p * vv[i];
                 }
             }
@@ -78,24 +83,35 @@ void srm_attention_backward(float *dq, float *dk, float *dv, const float *dout, 
                 const float *go = dout + ((size_t)b * T + t) * C + (size_t)h * hs;
                 const float *qv = q + ((size_t)b * T + t) * q_stride + (size_t)h * hs;
                 float *gq = dq + ((size_t)b * T + t) * q_stride + (size_t)h * hs;
+                /* dp_j = do·v_j, kept on the stack for the usual short sequences (else recomputed) */
+                float dps[DP_STACK];
                 float dot = 0.0f; /* Σ_i p_i dp_i */
                 for (int j = 0; j < Tk; j++) {
                     if (a[j] == 0.0f)
                         continue;
                     const float *vv = v + ((size_t)b * Tk + j) * kv_stride + (size_t)h * hs;
-                    dot += a[j] * srm_dot(go, vv, hs);
+                    const float dp = srm_dot(go, vv, hs);
+                    if (j < DP_STACK)
+                        dps[j] = dp;
+                    dot += a[j] * dp;
                 }
                 for (int j = 0; j < Tk; j++) {
                     const float p = a[j];
                     if (p == 0.0f)
                         continue;
                     const size_t row = ((size_t)b * Tk + j) * kv_stride + (size_t)h * hs;
-                    const float *vv = v + row;
-                    const float dp = srm_dot(go, vv, hs);
+                    const float dp = j < DP_STACK ? dps[j] : srm_dot(go, v + row, hs);
                     const float ds = p * (dp - dot) * scale;
                     const float *kv = k + row;
                     float *gk = dk + row, *gv = dv + row;
-                    for (int i = 0; i < hs; i++) {
+                    int i = 0;
+                    const v8 pv = v8_splat(p), dsv = v8_splat(ds);
+                    for (; i + 8 <= hs; i += 8) {
+                        v8_store(gv + i, v8_load(gv + i) + pv * v8_load(go + i));
+                        v8_store(gq + i, v8_load(gq + i) + dsv * v8_load(kv + i));
+                        v8_store(gk + i, v8_load(gk + i) + dsv * v8_load(qv + i));
+                    }
+                    for (; i < hs; i++) {
                         gv[i] += p * go[i];
                         gq[i] += ds * kv[i];
                         gk[i] += ds * qv[i];
