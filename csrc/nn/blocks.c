@@ -173,24 +173,27 @@ void srm_attn_block_backward(const srm_attn_block *k, srm_attn_acts *a, float *d
                                a->n_mean, a->n_rstd, N, C);
         srm_residual_backward(dx, a->dobuf, a->dpre, n);
     }
-    zero(a->da, n);
-    srm_linear_backward(a->da, G + k->w_o, G + k->b_o, a->dobuf, a->a, P + k->w_o, N, C, C);
+    srm_linear_backward_to(a->da, G + k->w_o, G + k->b_o, a->dobuf, a->a, P + k->w_o, N, C, C);
     const float *src = k->postnorm ? x : a->h;
     float *dsrc = k->postnorm ? dx : a->dh; /* post-norm: q came straight from x */
-    if (!k->postnorm)
-        zero(a->dh, n);
     if (k->cross) {
         zero(a->dq, n);
         zero(a->dkv, (size_t)B * Tk * 2 * C);
         srm_attention_backward(a->dq, a->dkv, a->dkv + C, a->da, a->att, a->q, C, a->kv, a->kv + C, 2 * C, xmask,
                                mmask, B, T, Tk, C, k->H);
-        srm_linear_backward(dsrc, G + k->w_q, G + k->b_q, a->dq, src, P + k->w_q, N, C, C);
+        if (k->postnorm) /* dx already holds the residual path: accumulate */
+            srm_linear_backward(dsrc, G + k->w_q, G + k->b_q, a->dq, src, P + k->w_q, N, C, C);
+        else
+            srm_linear_backward_to(dsrc, G + k->w_q, G + k->b_q, a->dq, src, P + k->w_q, N, C, C);
         srm_linear_backward(dmem, G + k->w_kv, G + k->b_kv, a->dkv, mem, P + k->w_kv, B * Tk, k->Cm, 2 * C);
     } else {
         zero(a->dq, 3 * n);
         srm_attention_backward(a->dq, a->dq + C, a->dq + 2 * C, a->da, a->att, a->q, 3 * C, a->q + C, a->q + 2 * C,
                                3 * C, xmask, xmask, B, T, T, C, k->H);
-        srm_linear_backward(dsrc, G + k->w_q, G + k->b_q, a->dq, src, P + k->w_q, N, C, 3 * C);
+        if (k->postnorm)
+            srm_linear_backward(dsrc, G + k->w_q, G + k->b_q, a->dq, src, P + k->w_q, N, C, 3 * C);
+        else
+            srm_linear_backward_to(dsrc, G + k->w_q, G + k->b_q, a->dq, src, P + k->w_q, N, C, 3 * C);
     }
     if (!k->postnorm)
         srm_layernorm_backward(dx, G + k->ln_in_w, G + k->ln_in_b, a->dh, x, P + k->ln_in_w, a->h_mean, a->h_rstd,
@@ -223,18 +226,16 @@ void srm_ff_block_backward(const srm_ff_block *k, srm_ff_acts *a, float *dx, flo
                            const float *x, const float *P, int B, int T) {
     const int C = k->C, F = k->F, N = B * T;
     const size_t n = (size_t)N * C, nf = (size_t)N * F;
-    zero(a->dg, nf);
     zero(a->du, nf);
     if (!k->postnorm) {
         for (size_t i = 0; i < n; i++) /* residual */
             dx[i] += dout[i];
-        zero(a->dm, nf);
-        srm_linear_backward(a->dm, G + k->w_2, G + k->b_2, dout, a->m, P + k->w_2, N, F, C);
+        zero(a->dg, nf);
+        srm_linear_backward_to(a->dm, G + k->w_2, G + k->b_2, dout, a->m, P + k->w_2, N, F, C);
         srm_layernorm_backward(a->dg, G + k->ln_mid_w, G + k->ln_mid_b, a->dm, a->g, P + k->ln_mid_w, a->m_mean,
                                a->m_rstd, N, F);
         srm_gelu_backward(a->du, a->dg, a->u, nf, k->gelu);
-        zero(a->dh, n);
-        srm_linear_backward(a->dh, G + k->w_1, G + k->b_1, a->du, a->h, P + k->w_1, N, C, F);
+        srm_linear_backward_to(a->dh, G + k->w_1, G + k->b_1, a->du, a->h, P + k->w_1, N, C, F);
         srm_layernorm_backward(dx, G + k->ln_in_w, G + k->ln_in_b, a->dh, x, P + k->ln_in_w, a->h_mean, a->h_rstd,
                                N, C);
     } else {
@@ -243,7 +244,7 @@ void srm_ff_block_backward(const srm_ff_block *k, srm_ff_acts *a, float *dx, flo
                                a->n_rstd, N, C);
         for (size_t i = 0; i < n; i++)
             dx[i] += a->dpre[i];
-        srm_linear_backward(a->dg, G + k->w_2, G + k->b_2, a->dpre, a->g, P + k->w_2, N, F, C);
+        srm_linear_backward_to(a->dg, G + k->w_2, G + k->b_2, a->dpre, a->g, P + k->w_2, N, F, C);
         srm_gelu_backward(a->du, a->dg, a->u, nf, k->gelu);
         srm_linear_backward(dx, G + k->w_1, G + k->b_1, a->du, x, P + k->w_1, N, C, F);
     }

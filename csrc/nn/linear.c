@@ -121,8 +121,8 @@ void srm_linear_forward(float *out, const float *inp, const float *weight, const
 
 /* forward: out[n,o] = b[o] + Σ_c inp[n,c]·W[o,c]
  * dinp [N,C] += dout · W; dweight [OC,C] += doutᵀ · inp; dbias [OC] += Σ_n dout[n,:] */
-void srm_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                         const float *weight, int N, int C, int OC) {
+static void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, int N, int C, int OC, int overwrite) {
     if (N <= 0 || OC <= 0)
         return;
     if (dbias)
@@ -133,14 +133,24 @@ void srm_linear_backward(float *dinp, float *dweight, float *dbias, const float 
         }
     if ((size_t)C * OC <= SMALL_WEIGHT) {
         if (dinp)
-            mm(dinp, dout, (size_t)OC, 1, weight, N, OC, C, NULL, 1); /* dinp[N,C] += dout[N,OC] · W[OC,C] */
+            mm(dinp, dout, (size_t)OC, 1, weight, N, OC, C, NULL, !overwrite); /* dinp[N,C] (+)= dout · W */
         mm(dweight, dout, 1, (size_t)OC, inp, OC, N, C, NULL, 1);     /* dW[OC,C] += dout[N,OC]ᵀ · inp[N,C] */
         return;
     }
     /* dinp[N,C] += dout[N,OC] · W[OC,C] */
     if (dinp)
-        srm_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp,
-                        C);
+        srm_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C,
+                        overwrite ? 0.0f : 1.0f, dinp, C);
     /* dW[OC,C] += dout[N,OC]ᵀ · inp[N,C] */
     srm_cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+}
+
+void srm_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                         const float *weight, int N, int C, int OC) {
+    linear_backward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0);
+}
+
+void srm_linear_backward_to(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, int N, int C, int OC) {
+    linear_backward(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 1);
 }

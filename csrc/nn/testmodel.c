@@ -455,8 +455,12 @@ static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int
         n_threads = omp_get_max_threads();
     if (n_threads > nch)
         n_threads = nch;
-    int blas_threads = srm_openblas_get_num_threads();
-    srm_openblas_set_num_threads(1); /* no nested threading inside the chunk tasks */
+    /* no nested threading inside the chunk tasks (only touched when some layer is large enough to
+     * reach sgemm: waking OpenBLAS's pool every step costs time at width 16) */
+    const int uses_blas = m->cfg.C * m->cfg.F > 4096 || 3 * m->cfg.C * m->cfg.C > 4096;
+    int blas_threads = uses_blas ? srm_openblas_get_num_threads() : 0;
+    if (uses_blas)
+        srm_openblas_set_num_threads(1);
 #pragma omp parallel num_threads(n_threads)
     {
         unsigned fp = srm_fp_flush_denormals();
@@ -481,7 +485,8 @@ static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int
         }
         srm_fp_restore(fp);
     }
-    srm_openblas_set_num_threads(blas_threads);
+    if (uses_blas)
+        srm_openblas_set_num_threads(blas_threads);
     double total = 0.0; /* in sorted item order: independent of the thread count */
     for (int k = 0; k < nch; k++) {
         const int b0 = k * chunk, Bc = B - b0 < chunk ? B - b0 : chunk;

@@ -44,6 +44,10 @@ void srm_linear_forward(float *out, const float *inp, const float *weight, const
 /* dinp [N,C] (may be NULL); dweight [OC,C]; dbias [OC] (may be NULL); dout [N,OC] */
 void srm_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                          const float *weight, int N, int C, int OC);
+/* The same, except that dinp is OVERWRITTEN (=) instead of accumulated: saves zeroing a buffer
+ * whose only contribution is this one (dweight and dbias still accumulate). */
+void srm_linear_backward_to(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, int N, int C, int OC);
 /* The plain triple loops, kept compiled as the reference the fast paths are tested against. */
 void srm_linear_forward_naive(float *out, const float *inp, const float *weight, const float *bias, int N, int C,
                               int OC);
