@@ -68,6 +68,14 @@ def test_linear(N, C, OC, naive):
     close(db, tb.grad)
 
 
+@pytest.mark.parametrize("N,C,OC", [(7, 16, 48), (13, 64, 16), (5, 24, 17), (1, 16, 1)])
+def test_linear_fast_kernel_is_bitwise_naive(N, C, OC):
+    """The blocked kernels add the same products in the same order as the naive loops."""
+    x, w, b, dout = f32(N, C), f32(OC, C), f32(OC), f32(N, OC)
+    for fast, naive in zip(nn.linear(x, w, b, dout), nn.linear(x, w, b, dout, naive=True)):
+        assert fast.tobytes() == naive.tobytes()
+
+
 def test_layernorm():
     x, w, b, dout = f32(13, 24, scale=3.0) + 2.0, f32(24), f32(24), f32(13, 24)
     out, dx, dw, db = nn.layernorm(x, w, b, dout)

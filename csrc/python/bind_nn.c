@@ -5,6 +5,7 @@
  * output(s) followed by the gradients of every input (as the C backward computes them, starting
  * from zero). Inputs are validated here (dtype, shape, finiteness, id ranges, mask values); the C
  * kernels themselves cannot fail. */
+#include "bind_nn.h"
 #include "binding.h"
 
 #include <string.h>
@@ -720,47 +721,48 @@ static int ready(TestModelObject *self) {
     return 0;
 }
 
-static PyObject *tensor_view(TestModelObject *self, const srm_tensor_info *t, float *base) {
+static PyObject *tensor_view(PyObject *owner, const srm_tensor_info *t, float *base) {
     npy_intp dims[SRM_PARAM_MAX_DIM];
     for (int k = 0; k < t->ndim; k++)
         dims[k] = (npy_intp)t->shape[k];
     PyObject *a = PyArray_SimpleNewFromData(t->ndim, dims, NPY_FLOAT32, base + t->offset);
     if (!a)
         return NULL;
-    Py_INCREF(self);
-    if (PyArray_SetBaseObject((PyArrayObject *)a, (PyObject *)self) < 0) {
+    Py_INCREF(owner);
+    if (PyArray_SetBaseObject((PyArrayObject *)a, owner) < 0) { /* steals the reference, also on failure */
         Py_DECREF(a);
         return NULL;
     }
     return a;
 }
 
-static PyObject *view_by_name(TestModelObject *self, PyObject *args, int grad) {
-    const char *name;
-    if (!PyArg_ParseTuple(args, "s", &name) || ready(self) < 0)
-        return NULL;
-    srm_params *p = srm_testmodel_params(self->model);
+PyObject *srm_py_param_view(PyObject *owner, const srm_params *p, const char *name, int grad) {
     const srm_tensor_info *t = srm_params_find(p, name);
     if (!t) {
         PyErr_Format(PyExc_KeyError, "no parameter named '%s'", name);
         return NULL;
     }
-    return tensor_view(self, t, grad ? p->grad : p->data);
+    return tensor_view(owner, t, grad ? p->grad : p->data);
 }
 
-static PyObject *testmodel_param(TestModelObject *self, PyObject *args) { return view_by_name(self, args, 0); }
-static PyObject *testmodel_grad(TestModelObject *self, PyObject *args) { return view_by_name(self, args, 1); }
+PyObject *srm_py_params_flat(PyObject *owner, const srm_params *p, int grad) {
+    srm_tensor_info all = {.ndim = 1, .shape = {(int64_t)p->n}, .offset = 0, .size = p->n};
+    return tensor_view(owner, &all, grad ? p->grad : p->data);
+}
 
-static PyObject *testmodel_param_info(TestModelObject *self, PyObject *noargs) {
-    if (ready(self) < 0)
-        return NULL;
-    srm_params *p = srm_testmodel_params(self->model);
+PyObject *srm_py_param_info(const srm_params *p) {
     PyObject *list = PyList_New(p->n_tensors);
     for (int i = 0; list && i < p->n_tensors; i++) {
         const srm_tensor_info *t = &p->tensors[i];
         PyObject *shape = PyTuple_New(t->ndim);
-        for (int k = 0; shape && k < t->ndim; k++)
-            PyTuple_SET_ITEM(shape, k, PyLong_FromLongLong(t->shape[k]));
+        for (int k = 0; shape && k < t->ndim; k++) {
+            PyObject *d = PyLong_FromLongLong(t->shape[k]);
+            if (!d) {
+                Py_CLEAR(shape);
+                break;
+            }
+            PyTuple_SET_ITEM(shape, k, d);
+        }
         PyObject *item = shape ? Py_BuildValue("(sNn)", t->name, shape, (Py_ssize_t)t->offset) : NULL;
         if (!item) {
             Py_CLEAR(list);
@@ -771,13 +773,31 @@ static PyObject *testmodel_param_info(TestModelObject *self, PyObject *noargs) {
     return list;
 }
 
+static PyObject *testmodel_param(TestModelObject *self, PyObject *args) {
+    const char *name;
+    if (!PyArg_ParseTuple(args, "s", &name) || ready(self) < 0)
+        return NULL;
+    return srm_py_param_view((PyObject *)self, srm_testmodel_params(self->model), name, 0);
+}
+
+static PyObject *testmodel_grad(TestModelObject *self, PyObject *args) {
+    const char *name;
+    if (!PyArg_ParseTuple(args, "s", &name) || ready(self) < 0)
+        return NULL;
+    return srm_py_param_view((PyObject *)self, srm_testmodel_params(self->model), name, 1);
+}
+
+static PyObject *testmodel_param_info(TestModelObject *self, PyObject *noargs) {
+    if (ready(self) < 0)
+        return NULL;
+    return srm_py_param_info(srm_testmodel_params(self->model));
+}
+
 static PyObject *testmodel_flat(TestModelObject *self, PyObject *args) {
     int grad = 0;
     if (!PyArg_ParseTuple(args, "|p", &grad) || ready(self) < 0)
         return NULL;
-    srm_params *p = srm_testmodel_params(self->model);
-    srm_tensor_info all = {.ndim = 1, .shape = {(int64_t)p->n}, .offset = 0, .size = p->n};
-    return tensor_view(self, &all, grad ? p->grad : p->data);
+    return srm_py_params_flat((PyObject *)self, srm_testmodel_params(self->model), grad);
 }
 
 /* The three id matrices of a batch, checked for rank and matching sizes. */

@@ -16,6 +16,22 @@
  *     binding boundary. Masks are uint8 (1 = real token, 0 = padding); a NULL mask means "all real".
  *   - padded positions produce zeros wherever a mask is given (attention rows, pooling), and receive
  *     zero gradient, so the contents of padding never reach a loss.
+ *
+ * Assembling a model (csrc/nn/testmodel.c is the worked example):
+ *   1. srm_params_new; register tensors with srm_params_add and blocks with srm_*_block_register
+ *      (names "<prefix>.<tensor>"); srm_params_alloc; srm_params_init_default, then special inits.
+ *      Keep the returned offsets: kernels get `params + offset` and `grads + offset`.
+ *   2. Activations: write one layout function that takes every buffer from an srm_arena
+ *      (srm_attn_acts_layout / srm_ff_acts_layout for blocks); run it once with a counting arena
+ *      (base NULL) at the largest sizes to size one allocation, then before each batch with the
+ *      real buffer at the batch's sizes.
+ *   3. Forward: ops and blocks in order, residual stream buffers between blocks. Backward: the
+ *      reverse, ping-ponging two zeroed stream-gradient buffers; every kernel accumulates.
+ *   4. Threads: cut the batch into fixed chunks (not per thread), one activation arena and one
+ *      gradient buffer per chunk, `#pragma omp for` over chunks, srm_fp_flush_denormals at the top
+ *      of the parallel region, srm_openblas_set_num_threads(1) around it when layers are large,
+ *      then srm_grad_reduce in chunk order: bitwise identical for any thread count.
+ *   5. Step: srm_clip_grad_norm, srm_optim_step(opt, params, srm_lr_at(&schedule, step)).
  */
 #ifndef SOCIALRM_NN_H
 #define SOCIALRM_NN_H
