@@ -185,6 +185,18 @@ static void test_attention(void) {
     const uint8_t q2[4] = {1, 0, 1, 1}, k2[6] = {1, 0, 1, 0, 0, 0}; /* item 1: no real key */
     attention_case(2, 2, 3, 4, 2, 1, q2, k2);
     attention_case(2, 1, 3, 4, 1, 1, NULL, k2);
+    /* random shapes and masks (T and Tk may be 1; rows may be fully padded) */
+    for (uint64_t r = 0; r < 6; r++) {
+        int B = 1 + (int)srm_rng_below(9, r, 0, 3), T = 1 + (int)srm_rng_below(9, r, 1, 4);
+        int Tk = 1 + (int)srm_rng_below(9, r, 2, 4), H = 1 + (int)srm_rng_below(9, r, 3, 2);
+        int C = H * (1 + (int)srm_rng_below(9, r, 4, 4)), cross = (int)(r % 2);
+        uint8_t qm[16], km[16];
+        for (int i = 0; i < 16; i++) {
+            qm[i] = srm_rng_uniform(9, r, 10 + (uint64_t)i) < 0.7;
+            km[i] = srm_rng_uniform(9, r, 40 + (uint64_t)i) < 0.7;
+        }
+        attention_case(B, T, Tk, C, H, cross, qm, cross ? km : NULL);
+    }
 }
 
 /* ---- pooling, sampler, losses ------------------------------------------------------------- */
@@ -355,7 +367,12 @@ static void block_case(int is_ff, int cross, int postnorm, int B, int T, int Tk,
     }
     c.aux[0] = &k; c.aux[1] = (void *)xm; c.aux[2] = (void *)mm;
     c.nout = (size_t)B * T * C; c.out = fd_zeros(c.nout); c.w = fd_randn(c.nout, 102, 1.0f);
-    fd_check(&c);
+    /* h = 1e-3 here: a query without a real key makes o = bias, and LN_out of a nearly constant
+     * row is strongly curved, so h = 1e-2 leaves a truncation error of a few percent (seen on a
+     * random case); the rounding term grows to ~1e-4, still far inside atol. */
+    c.h = 1e-3f;
+    if (fd_check(&c) > 1.0)
+        fprintf(stderr, "  block case is_ff=%d cross=%d post=%d B=%d T=%d Tk=%d\n", is_ff, cross, postnorm, B, T, Tk);
     free(c.in[0]); free(c.gin[0]);
     if (cross) { free(c.in[2]); free(c.gin[2]); }
     free(c.out); free(c.w); free(k.arena);
@@ -370,6 +387,16 @@ static void test_blocks(void) {
         block_case(1, 0, post, 2, 3, 3, NULL, NULL);
     }
     block_case(0, 0, 0, 1, 1, 1, NULL, NULL); /* T = 1 */
+    for (uint64_t r = 0; r < 4; r++) { /* random sizes and masks */
+        int B = 1 + (int)srm_rng_below(8, r, 0, 3), T = 1 + (int)srm_rng_below(8, r, 1, 4);
+        int Tk = 1 + (int)srm_rng_below(8, r, 2, 4);
+        uint8_t m1[16], m2[16];
+        for (int i = 0; i < 16; i++) {
+            m1[i] = srm_rng_uniform(8, r, 10 + (uint64_t)i) < 0.7;
+            m2[i] = srm_rng_uniform(8, r, 40 + (uint64_t)i) < 0.7;
+        }
+        block_case(0, (int)(r % 2), (int)(r / 2), B, T, Tk, m1, m2);
+    }
 }
 
 /* ---- parameter store and arena ------------------------------------------------------------ */
