@@ -9,6 +9,9 @@
 #include "binding.h"
 
 #include <string.h>
+#include <time.h>
+
+#include "core/blas.h"
 
 #include "socialrm/nn.h"
 #include "socialrm/optim.h"
@@ -663,6 +666,47 @@ static PyObject *nn_lr_schedule(PyObject *self, PyObject *args, PyObject *kw) {
     return a;
 }
 
+/* sgemm_seconds(M, N, K, repeats) -> best wall time of one OpenBLAS sgemm C[M,N] = A[M,K]·B[K,N]
+ * on preallocated buffers (the machine's reference GFLOP/s for the benchmark; OpenBLAS uses its
+ * default thread count). */
+static PyObject *nn_sgemm_seconds(PyObject *self, PyObject *args) {
+    int M, N, K, repeats;
+    if (!PyArg_ParseTuple(args, "iiii", &M, &N, &K, &repeats))
+        return NULL;
+    if (M < 1 || N < 1 || K < 1 || repeats < 1 || M > 16384 || N > 16384 || K > 16384 || repeats > 1000) {
+        PyErr_SetString(PyExc_ValueError, "sgemm_seconds: sizes must be in 1..16384 and repeats in 1..1000");
+        return NULL;
+    }
+    srm_error err = {{0}};
+    float *a = srm_calloc((size_t)M * K, sizeof(float), "A", &err);
+    float *b = srm_calloc((size_t)K * N, sizeof(float), "B", &err);
+    float *c = srm_calloc((size_t)M * N, sizeof(float), "C", &err);
+    double best = -1.0;
+    if (a && b && c) {
+        for (size_t i = 0; i < (size_t)M * K; i++)
+            a[i] = (float)(i % 7) * 0.25f;
+        for (size_t i = 0; i < (size_t)K * N; i++)
+            b[i] = (float)(i % 5) * 0.5f;
+        Py_BEGIN_ALLOW_THREADS;
+        for (int r = 0; r < repeats; r++) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            srm_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            if (best < 0 || dt < best)
+                best = dt;
+        }
+        Py_END_ALLOW_THREADS;
+    }
+    free(a);
+    free(b);
+    free(c);
+    if (best < 0)
+        return srm_py_raise(SRM_ENOMEM, &err);
+    return PyFloat_FromDouble(best);
+}
+
 /* ---- the test model ------------------------------------------------------------------------- */
 
 typedef struct {
@@ -965,6 +1009,7 @@ PyMethodDef srm_nn_methods[] = {
     {"nn_kl", KW(nn_kl), "(mu, sigma, dloss) -> (loss, dmu, dsigma)"},
     {"nn_optim_run", KW(nn_optim_run), "(kind, params, grads, lrs, options=None) -> updated params"},
     {"nn_clip_grad_norm", KW(nn_clip_grad_norm), "(grad, max_norm) -> (norm, clipped copy)"},
+    {"nn_sgemm_seconds", (PyCFunction)nn_sgemm_seconds, METH_VARARGS, "(M, N, K, repeats) -> best seconds"},
     {"nn_lr_schedule", KW(nn_lr_schedule), "(base_lr, warmup_steps, total_steps, decay_start, floor, steps) -> lrs"},
     {NULL, NULL, 0, NULL},
 };
