@@ -844,6 +844,49 @@ static PyObject *testmodel_flat(TestModelObject *self, PyObject *args) {
     return srm_py_params_flat((PyObject *)self, srm_testmodel_params(self->model), grad);
 }
 
+static PyObject *testmodel_save(TestModelObject *self, PyObject *args) {
+    PyObject *path_obj = NULL;
+    const char *meta = NULL;
+    if (!PyArg_ParseTuple(args, "O&|z", PyUnicode_FSConverter, &path_obj, &meta))
+        return NULL;
+    if (ready(self) < 0) {
+        Py_DECREF(path_obj);
+        return NULL;
+    }
+    srm_error err = {{0}};
+    srm_status st;
+    self->busy = 1;
+    Py_BEGIN_ALLOW_THREADS;
+    st = srm_params_save(srm_testmodel_params(self->model), PyBytes_AS_STRING(path_obj), meta, &err);
+    Py_END_ALLOW_THREADS;
+    self->busy = 0;
+    Py_DECREF(path_obj);
+    if (st != SRM_OK)
+        return srm_py_raise(st, &err);
+    Py_RETURN_NONE;
+}
+
+static PyObject *testmodel_load(TestModelObject *self, PyObject *args) {
+    PyObject *path_obj = NULL;
+    if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj))
+        return NULL;
+    if (ready(self) < 0) {
+        Py_DECREF(path_obj);
+        return NULL;
+    }
+    srm_error err = {{0}};
+    srm_status st;
+    self->busy = 1;
+    Py_BEGIN_ALLOW_THREADS;
+    st = srm_params_load(srm_testmodel_params(self->model), PyBytes_AS_STRING(path_obj), &err);
+    Py_END_ALLOW_THREADS;
+    self->busy = 0;
+    Py_DECREF(path_obj);
+    if (st != SRM_OK)
+        return srm_py_raise(st, &err);
+    Py_RETURN_NONE;
+}
+
 /* The three id matrices of a batch, checked for rank and matching sizes. */
 static int batch_arrays(arrays *h, PyObject *op, PyObject *ow, PyObject *ol, PyArrayObject **p, PyArrayObject **w,
                         PyArrayObject **l) {
@@ -973,6 +1016,9 @@ static PyMethodDef testmodel_methods[] = {
     {"grad", (PyCFunction)testmodel_grad, METH_VARARGS, "grad(name) -> zero-copy view of a parameter's gradient."},
     {"param_info", (PyCFunction)testmodel_param_info, METH_NOARGS, "[(name, shape, offset)] of every tensor."},
     {"flat", (PyCFunction)testmodel_flat, METH_VARARGS, "flat(grad=False) -> view of the whole parameter buffer."},
+    {"save", (PyCFunction)testmodel_save, METH_VARARGS,
+     "save(path, metadata_json=None): parameters as safetensors (temp file + rename)."},
+    {"load", (PyCFunction)testmodel_load, METH_VARARGS, "load(path): parameters from a safetensors file."},
     {"loss_grad", (PyCFunction)(void (*)(void))testmodel_loss_grad, METH_VARARGS | METH_KEYWORDS,
      "loss_grad(prompts, chosen, rejected, want_grad=True, n_threads=0) -> (loss, r_chosen, r_rejected)."},
     {"set_optimizer", (PyCFunction)(void (*)(void))testmodel_set_optimizer, METH_VARARGS | METH_KEYWORDS,
