@@ -844,20 +844,24 @@ static PyObject *testmodel_flat(TestModelObject *self, PyObject *args) {
     return srm_py_params_flat((PyObject *)self, srm_testmodel_params(self->model), grad);
 }
 
-static PyObject *testmodel_save(TestModelObject *self, PyObject *args) {
+/* save(path, metadata=None) and load(path): one body, the direction chosen by `save`. */
+static PyObject *testmodel_io(TestModelObject *self, PyObject *args, int save) {
     PyObject *path_obj = NULL;
     const char *meta = NULL;
-    if (!PyArg_ParseTuple(args, "O&|z", PyUnicode_FSConverter, &path_obj, &meta))
+    if (!(save ? PyArg_ParseTuple(args, "O&|z", PyUnicode_FSConverter, &path_obj, &meta)
+               : PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)))
         return NULL;
     if (ready(self) < 0) {
         Py_DECREF(path_obj);
         return NULL;
     }
+    srm_params *p = srm_testmodel_params(self->model);
+    const char *path = PyBytes_AS_STRING(path_obj);
     srm_error err = {{0}};
     srm_status st;
     self->busy = 1;
     Py_BEGIN_ALLOW_THREADS;
-    st = srm_params_save(srm_testmodel_params(self->model), PyBytes_AS_STRING(path_obj), meta, &err);
+    st = save ? srm_params_save(p, path, meta, &err) : srm_params_load(p, path, &err);
     Py_END_ALLOW_THREADS;
     self->busy = 0;
     Py_DECREF(path_obj);
@@ -866,26 +870,8 @@ static PyObject *testmodel_save(TestModelObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static PyObject *testmodel_load(TestModelObject *self, PyObject *args) {
-    PyObject *path_obj = NULL;
-    if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj))
-        return NULL;
-    if (ready(self) < 0) {
-        Py_DECREF(path_obj);
-        return NULL;
-    }
-    srm_error err = {{0}};
-    srm_status st;
-    self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS;
-    st = srm_params_load(srm_testmodel_params(self->model), PyBytes_AS_STRING(path_obj), &err);
-    Py_END_ALLOW_THREADS;
-    self->busy = 0;
-    Py_DECREF(path_obj);
-    if (st != SRM_OK)
-        return srm_py_raise(st, &err);
-    Py_RETURN_NONE;
-}
+static PyObject *testmodel_save(TestModelObject *self, PyObject *args) { return testmodel_io(self, args, 1); }
+static PyObject *testmodel_load(TestModelObject *self, PyObject *args) { return testmodel_io(self, args, 0); }
 
 /* The three id matrices of a batch, checked for rank and matching sizes. */
 static int batch_arrays(arrays *h, PyObject *op, PyObject *ow, PyObject *ol, PyArrayObject **p, PyArrayObject **w,
