@@ -101,9 +101,21 @@ typedef enum {
  *   SCORE        sort by the rule's scalar score, equal scores tied              (S)
  *   ITERATED     B1 = winners, B2 = winners on the rest, ... (rule recomputed)  (I)
  *   ELIMINATION  candidates eliminated in the same round tied, last out first    (E)
- *   LAYERS       undefeated first, delete, repeat, with the full-profile defeats (L)
+ *   LAYERS       undefeated first, delete, repeat, with the full-profile defeats (L); for ranked
+ *                pairs the locked relation, which is a linear order
+ *   OPTIMUM      Kemeny/Slater: the optimal linear order (lexicographically first under tie_break
+ *                when several are optimal)
+ *   DRAW         random ballot: the ballot drawn with probability w_r / n (unranked = bottom tier)
  * DEFAULT picks the rule's documented default (srm_rule_default_order). */
-typedef enum { SRM_ORDER_DEFAULT = 0, SRM_ORDER_SCORE, SRM_ORDER_ITERATED, SRM_ORDER_ELIMINATION, SRM_ORDER_LAYERS } srm_order_method;
+typedef enum {
+    SRM_ORDER_DEFAULT = 0,
+    SRM_ORDER_SCORE,
+    SRM_ORDER_ITERATED,
+    SRM_ORDER_ELIMINATION,
+    SRM_ORDER_LAYERS,
+    SRM_ORDER_OPTIMUM,
+    SRM_ORDER_DRAW
+} srm_order_method;
 
 typedef enum { SRM_MINIMAX_MARGINS = 0, SRM_MINIMAX_WINNING_VOTES, SRM_MINIMAX_PAIRWISE_OPPOSITION } srm_minimax_variant;
 typedef enum { SRM_BORDA_SYMMETRIC = 0, SRM_BORDA_DOMINATION, SRM_BORDA_WEAK_DOMINATION, SRM_BORDA_NON_DOMINATION } srm_borda_variant;
