@@ -1,0 +1,239 @@
+"""Criteria checks, distortion and manipulation search: unit tests and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _choice_oracles import tiers_of
+
+import socialrm as srm
+from socialrm.criteria import CRITERIA, kendall_tau_distance
+
+TENNESSEE = ([[0, 1, 2, 3], [1, 2, 3, 0], [2, 3, 1, 0], [3, 2, 1, 0]], [42, 26, 15, 17])  # M N C K
+
+
+@pytest.fixture(scope="module")
+def tennessee():
+    return srm.Profile.from_rankings(TENNESSEE[0], weights=TENNESSEE[1],
+                                     candidates=["Memphis", "Nashville", "Chattanooga", "Knoxville"])
+
+
+# -------------------------------------------------------------------------------------------------
+# check_criteria
+
+
+def test_condorcet_rule_on_transitive_majority(tennessee):
+    report = srm.check_criteria(tennessee, "schulze")
+    assert list(report) == list(CRITERIA)
+    assert report["majority"].holds is None  # Memphis has only 42%
+    assert report["condorcet_winner"].holds is True and report["condorcet_winner"].evidence["candidate"] == 1
+    assert report["condorcet_loser"].holds is True and report["condorcet_loser"].evidence["candidate"] == 0
+    assert report["pareto"].holds is None  # no pair is unanimous
+    assert report["unanimity"].holds is None
+    # the majority relation N > C > K > M is transitive: every restriction agrees with it
+    iia = report["strong_iia"]
+    assert iia.holds is True and iia.evidence["n_subsets"] == 10 and iia.evidence["violation_rate"] == 0
+    assert report["monotonicity"].holds is True and report["monotonicity"].evidence["n_probes"] > 0
+    assert "✓" in str(report) and "Nashville" in str(report)
+
+
+def test_plurality_elects_the_condorcet_loser(tennessee):
+    report = srm.check_criteria(tennessee, "plurality")
+    assert report["condorcet_winner"].holds is False
+    loser = report["condorcet_loser"]
+    assert loser.holds is False and loser.evidence["candidate"] == 0 and loser.evidence["social_top"] == [0]
+    assert "Memphis" in loser.message
+    assert "condorcet_loser" in report.violated
+
+
+def test_borda_strong_iia_rate(tennessee):
+    iia = srm.check_criteria(tennessee, "borda", criteria=["strong_iia"])["strong_iia"]
+    assert iia.holds is False
+    subsets = {tuple(v["subset"]): v for v in iia.evidence["violations"]}
+    # Borda ranks Memphis above Knoxville, but Knoxville wins the pair 58:42
+    assert subsets[(0, 3)]["restricted_then_aggregated"] == [[3], [0]]
+    assert subsets[(0, 3)]["aggregated_then_restricted"] == [[0], [3]]
+    # brute force the rate: restrict, aggregate, compare
+    full = srm.aggregate(tennessee, rule="borda").ranks
+    n_bad = 0
+    import itertools
+
+    for k in (2, 3):
+        for S in itertools.combinations(range(4), k):
+            local = srm.aggregate(tennessee.restrict(list(S)), rule="borda").ranks
+            n_bad += tiers_of(local) != tiers_of(np.asarray(full)[list(S)])
+    assert iia.evidence["n_violations"] == n_bad
+    assert iia.evidence["violation_rate"] == pytest.approx(n_bad / 10)
+    assert sum(v["violations"] for v in iia.evidence["by_size"].values()) == n_bad
+
+
+def test_unanimity_and_pareto_violations_of_anti_plurality():
+    P = srm.Profile.from_rankings([[0, 1, 2]] * 3)
+    borda = srm.check_criteria(P, "borda", criteria=["unanimity", "pareto"])
+    assert borda["unanimity"].holds is True and borda["pareto"].holds is True
+    anti = srm.check_criteria(P, "anti_plurality", criteria=["unanimity", "pareto"])
+    # anti-plurality ties A and B (no last places): unanimous A > B is lost
+    assert anti["unanimity"].holds is False
+    assert anti["pareto"].holds is False and (0, 1) in anti["pareto"].evidence["violations"]
+
+
+def test_majority_criterion():
+    P = srm.Profile.from_rankings([[0, 1, 2]] * 3 + [[1, 2, 0]] * 2)
+    assert srm.check_criteria(P, "borda", criteria=["majority"])["majority"].holds is False
+    assert srm.check_criteria(P, "plurality", criteria=["majority"])["majority"].holds is True
+    ev = srm.check_criteria(P, "borda", criteria=["majority"])["majority"].evidence
+    assert ev["candidate"] == 0 and ev["share"] == pytest.approx(0.6) and ev["social_top"] == [1]
+
+
+def test_monotonicity_violation_of_instant_runoff():
+    # A > B > C 6, C > A > B 5, B > C > A 4, B > A > C 2 (17 voters): B goes out first, A wins 8:... let the
+    # probe find that raising A on one ballot (B > A > C → A > B > C) eliminates C instead and
+    # changes who A meets in the final.
+    P = srm.Profile.from_rankings([[0, 1, 2], [2, 0, 1], [1, 2, 0], [1, 0, 2]], weights=[6, 5, 4, 2])
+    report = srm.check_criteria(P, "instant_runoff", criteria=["monotonicity"])
+    mono = report["monotonicity"]
+    order = srm.aggregate(P, rule="instant_runoff")
+    assert mono.evidence["winners"] == tiers_of(order.ranks)[0]
+    for v in mono.evidence["violations"]:
+        # each reported witness really is one: re-run the rule on the lifted profile
+        levels = np.concatenate([np.asarray(P.levels), [v["lifted_ballot"]]])
+        w = np.concatenate([np.asarray(P.weights, float), [1.0]])
+        w[v["ballot_index"]] -= 1
+        new = srm.aggregate(srm.Profile.from_levels(levels, weights=w), rule="instant_runoff").ranks
+        assert new[v["candidate"]] > order.ranks[v["candidate"]]
+    assert mono.holds is (len(mono.evidence["violations"]) == 0)
+
+
+def test_criteria_table(tennessee):
+    table = srm.criteria_table(tennessee, rules=["borda", "plurality", "schulze"])
+    holds = table.holds()
+    assert holds["schulze"]["condorcet_winner"] is True
+    assert holds["plurality"]["condorcet_loser"] is False
+    assert holds["borda"]["strong_iia"] is False
+    text = str(table)
+    assert "✓" in text and "✗" in text and "—" in text and "schulze" in text
+    default = srm.criteria_table(tennessee, criteria=["condorcet_winner"])
+    assert "borda" in default.rules and "schulze" in default.rules and len(default.rules) >= 10
+
+
+def test_check_criteria_bad_input(tennessee):
+    with pytest.raises(ValueError, match="criteria"):
+        srm.check_criteria(tennessee, "borda", criteria=["nonsense"])
+    with pytest.raises(ValueError, match="max_subsets"):
+        srm.check_criteria(tennessee, "borda", max_subsets=0)
+    with pytest.raises((ValueError, KeyError)):
+        srm.check_criteria(tennessee, "no_such_rule")
+
+
+def test_callable_rule(tennessee):
+    def dictator(P):  # the first ballot decides
+        return srm.SocialOrder.from_ranks(np.asarray(P.levels)[0])
+
+    report = srm.check_criteria(tennessee, dictator, criteria=["condorcet_winner", "strong_iia"])
+    assert report["condorcet_winner"].holds is False
+    assert report["strong_iia"].holds is True  # a dictatorship is restriction-consistent
+
+
+def test_strong_iia_sampling_is_seeded():
+    rng = np.random.default_rng(0)
+    P = srm.Profile.from_rankings([rng.permutation(9).tolist() for _ in range(15)])
+    a = srm.check_criteria(P, "borda", criteria=["strong_iia"], max_subsets=50, random_state=1)["strong_iia"]
+    b = srm.check_criteria(P, "borda", criteria=["strong_iia"], max_subsets=50, random_state=1)["strong_iia"]
+    assert a.evidence["sampled"] and a.evidence["n_subsets"] == 50
+    assert a.evidence == b.evidence
+
+
+# -------------------------------------------------------------------------------------------------
+# distortion
+
+
+def test_distortion_values():
+    U = np.array([[1.0, 0.5, 0.0], [1.0, 0.5, 0.0], [0.0, 0.9, 1.0]])
+    res = srm.distortion(U, "plurality")
+    assert res.chosen.tolist() == [0]
+    np.testing.assert_allclose(res.welfare_per_candidate, [2 / 3, 1.9 / 3, 1 / 3])
+    assert res.welfare == pytest.approx(2 / 3) and res.optimum.tolist() == [0]
+    assert res.ratio == 1.0 and res.difference == 0
+    # weights shift the optimum to candidate 1
+    res = srm.distortion(U, "plurality", weights=[1, 1, 3])
+    assert res.chosen.tolist() == [2]
+    assert res.optimum.tolist() == [1]
+    assert res.optimal_welfare == pytest.approx((0.5 + 0.5 + 2.7) / 5)
+    assert res.ratio == pytest.approx(res.optimal_welfare / res.welfare)
+
+
+def test_distortion_averages_a_tied_top_tier():
+    U = np.array([[1.0, 0.0], [0.0, 0.6]])
+    res = srm.distortion(U, "borda")  # Borda ties the two candidates
+    assert res.chosen.tolist() == [0, 1]
+    assert res.welfare == pytest.approx((0.5 + 0.3) / 2)
+    assert res.ratio == pytest.approx(0.5 / 0.4)
+
+
+def test_distortion_bad_input():
+    with pytest.raises(ValueError, match="utilities"):
+        srm.distortion([[1.0, np.nan]])
+    with pytest.raises(ValueError, match="utilities"):
+        srm.distortion([[1.0, np.inf], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="utilities"):
+        srm.distortion([1.0, 2.0])
+    with pytest.raises(ValueError, match="utilities"):
+        srm.distortion(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="weights"):
+        srm.distortion([[1.0, 0.0], [0.0, 1.0]], weights=[1.0])
+    with pytest.raises(ValueError, match="weights"):
+        srm.distortion([[1.0, 0.0], [0.0, 1.0]], weights=[1.0, -1.0])
+    with pytest.raises(TypeError, match="utilities"):
+        srm.distortion([["a", "b"]])
+
+
+# -------------------------------------------------------------------------------------------------
+# manipulation
+
+
+def test_coalition_needed_for_plurality():
+    # plurality A wins 3:2:2; the two C > B > A voters can make B win only together
+    P = srm.Profile.from_rankings([[0, 1, 2], [1, 2, 0], [2, 1, 0]], weights=[3, 2, 2])
+    assert srm.find_manipulation(P, "plurality", coalition=False) is None
+    found = srm.find_manipulation(P, "plurality")
+    assert found is not None and found.coalition_size == 2 and found.ballot_index == 2
+    assert found.reported_ballot[0] == 1 and tiers_of(found.manipulated.ranks)[0] == [1]
+    assert tiers_of(found.original.ranks)[0] == [0]
+    assert found.gain == 1 and "coalition" in str(found)
+    assert srm.find_manipulation(P, "plurality", max_coalition=1) is None
+
+
+def test_no_manipulation_when_everyone_agrees():
+    P = srm.Profile.from_rankings([[1, 0, 2, 3]] * 3)
+    for rule in ("borda", "schulze", "instant_runoff", "kemeny"):
+        assert srm.find_manipulation(P, rule) is None, rule
+        assert srm.find_manipulation(P, rule, comparison="kendall") is None, rule
+
+
+def test_kendall_comparison_finds_order_improvements():
+    # Borda A 4, B 3 ... : a voter can improve the *order* without changing the winner
+    P = srm.Profile.from_rankings([[0, 1, 2, 3], [0, 2, 1, 3], [3, 2, 1, 0]], weights=[2, 1, 1])
+    found = srm.find_manipulation(P, "borda", comparison="kendall")
+    assert found is not None
+    true = found.true_ballot
+    assert kendall_tau_distance(true, found.manipulated.ranks) < kendall_tau_distance(true, found.original.ranks)
+    assert found.gain == pytest.approx(kendall_tau_distance(true, found.original.ranks)
+                                       - kendall_tau_distance(true, found.manipulated.ranks))
+
+
+def test_kendall_tau_distance():
+    assert kendall_tau_distance([0, 1, 2], [0, 1, 2]) == 0
+    assert kendall_tau_distance([0, 1, 2], [2, 1, 0]) == 3
+    assert kendall_tau_distance([0, 1, 2], [0, 0, 1]) == 0.5  # one pair tied on one side only
+    assert kendall_tau_distance([0, -1, -1], [0, 1, 2]) == 0.5  # unranked pair tied at the bottom
+
+
+def test_manipulation_bad_input():
+    rng = np.random.default_rng(1)
+    P = srm.Profile.from_rankings([rng.permutation(8).tolist() for _ in range(5)])
+    with pytest.raises(ValueError, match="max_candidates"):
+        srm.find_manipulation(P, "borda")
+    with pytest.raises(ValueError, match="comparison"):
+        srm.find_manipulation(P, "borda", comparison="best")
+    with pytest.raises(ValueError, match="max_candidates"):
+        srm.find_manipulation(P, "borda", max_candidates=1)
