@@ -269,7 +269,11 @@ static srm_status rule_scores(const rule_ctx *ctx, const uint8_t *active, double
     const srm_rule_spec *s = ctx->spec;
     switch (s->rule) {
     case SRM_RULE_PLURALITY: plurality_scores(ctx, active, 0, scores); return SRM_OK;
-    case SRM_RULE_RANDOM_BALLOT: plurality_scores(ctx, active, 2, scores); return SRM_OK;
+    case SRM_RULE_RANDOM_BALLOT: /* the lottery: shares of the weight, tied tops splitting it */
+        plurality_scores(ctx, active, 2, scores);
+        for (int32_t c = 0; c < ctx->m; c++)
+            scores[c] /= ctx->total;
+        return SRM_OK;
     case SRM_RULE_ANTI_PLURALITY:
         last_place_scores(ctx, active, 0, scores);
         for (int32_t c = 0; c < ctx->m; c++)
@@ -495,6 +499,26 @@ static srm_status order_optimum(const rule_ctx *ctx, int32_t *levels, srm_error 
     return st;
 }
 
+/* Resolute output: order candidates by (level, position in tie_break) and give each its own level
+ * (pv's break_ties_alphabetically with a general order). */
+static srm_status break_ties(const int32_t *tie_break, int32_t m, int32_t *levels, srm_error *err) {
+    int32_t next = 0, max_level = -1;
+    for (int32_t c = 0; c < m; c++)
+        if (levels[c] > max_level)
+            max_level = levels[c];
+    /* levels are dense in [0, max_level]; walk the tiers in order and the tie-break inside each. */
+    int32_t *out = srm_malloc((size_t)m, sizeof(int32_t), "tie-break scratch", err);
+    if (out == NULL)
+        return SRM_ENOMEM;
+    for (int32_t l = 0; l <= max_level; l++)
+        for (int32_t i = 0; i < m; i++)
+            if (levels[tie_break[i]] == l)
+                out[tie_break[i]] = next++;
+    memcpy(levels, out, (size_t)m * sizeof(int32_t));
+    free(out);
+    return SRM_OK;
+}
+
 static srm_status aggregate_ctx(const rule_ctx *ctx, int32_t *levels, double *scores, srm_error *err) {
     const int32_t m = ctx->m;
     const srm_rule_spec *s = ctx->spec;
@@ -537,8 +561,11 @@ static srm_status aggregate_ctx(const rule_ctx *ctx, int32_t *levels, double *sc
         default: st = srm_fail(err, SRM_EVALUE, "order: unsupported order method %d", (int)order); break;
         }
     }
+    if (st == SRM_OK && s->tie_break != NULL)
+        st = break_ties(s->tie_break, m, levels, err);
     if (st == SRM_OK && scores != NULL)
-        memcpy(scores, sc, (size_t)m * sizeof(double));
+        for (int32_t c = 0; c < m; c++)
+            scores[c] = sc[c] + 0.0; /* + 0.0 turns -0 into 0 */
     free(all);
     free(sc);
     return st;
