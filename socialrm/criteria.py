@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ._validation import as_finite_array, seed_from_random_state
+from ._validation import as_finite_array, check_n_threads, seed_from_random_state
 
 __all__ = [
     "CRITERIA",
@@ -137,8 +137,10 @@ def _greater(a: float, b: float, scale: float) -> bool:
 
 
 def _with_ballots(P, levels: np.ndarray, weights: np.ndarray):
-    """A profile over P's candidates (and P's utilities dropped) with the given ballots."""
-    return _engine().Profile.from_levels(levels, weights=weights, candidates=list(P.candidates))
+    """A profile over P's candidates (and P's utilities dropped) with the given ballots.
+
+    Copies: ``Profile`` freezes the arrays it keeps, and the callers reuse their buffers."""
+    return _engine().Profile.from_levels(levels.copy(), weights=weights.copy(), candidates=list(P.candidates))
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,22 +335,41 @@ def _subsets(m: int, max_subsets: int | None, seed: int) -> tuple[list[tuple[int
     return sorted(seen, key=lambda s: (len(s), s)), True
 
 
-def _check_strong_iia(P, order, names, run_sub, max_subsets, seed, max_evidence) -> CriterionResult:
+def _restriction_orders(P, order, subsets, rule, options, run_sub, n_threads):
+    """For each subset S: (F(P|S), F(P)|S) as dense ranks over S's members (in S's order)."""
+    ranks = np.asarray(order.ranks)
+    if isinstance(rule, str):
+        # Registry rule: every restriction is aggregated in C, in parallel (csrc/choice/axioms.c).
+        from ._native import _core
+
+        m = P.n_candidates
+        masks = np.zeros((len(subsets), m), dtype=np.uint8)
+        for i, S in enumerate(subsets):
+            masks[i, list(S)] = 1
+        spec, _ = _engine()._rule_spec(P, rule, **options)
+        _, local, restricted, _ = _core._analysis_strong_iia(
+            np.asarray(P.levels), np.asarray(P.weights), P.utilities, spec, masks, check_n_threads(n_threads))
+        for i, S in enumerate(subsets):
+            idx = list(S)
+            yield idx, local[i, idx], restricted[i, idx]
+        return
+    for S in subsets:
+        idx = list(S)
+        yield idx, _dense(np.asarray(run_sub(P.restrict(idx)).ranks)), _dense(ranks[idx])
+
+
+def _check_strong_iia(P, order, names, rule, options, run_sub, max_subsets, seed, max_evidence,
+                      n_threads) -> CriterionResult:
     m = P.n_candidates
     if m < 3:
         return CriterionResult("strong_iia", None, {}, "needs at least 3 candidates")
     subsets, sampled = _subsets(m, max_subsets, seed)
-    ranks = np.asarray(order.ranks)
     violations = []
     n_bad = 0
     by_size: dict[int, list[int]] = {}
-    for S in subsets:
-        idx = list(S)
-        sub = run_sub(P.restrict(idx))
-        local = _dense(np.asarray(sub.ranks))
-        restricted = _dense(ranks[idx])
+    for idx, local, restricted in _restriction_orders(P, order, subsets, rule, options, run_sub, n_threads):
         bad = not np.array_equal(local, restricted)
-        stats = by_size.setdefault(len(S), [0, 0])
+        stats = by_size.setdefault(len(idx), [0, 0])
         stats[0] += 1
         stats[1] += int(bad)
         if bad:
@@ -464,6 +485,7 @@ def check_criteria(
     max_ballots: int | None = 200,
     max_evidence: int = 10,
     random_state: int | np.random.Generator | None = 0,
+    n_threads: int | None = None,
     **rule_options: Any,
 ) -> CriteriaReport:
     """Check voting criteria (CHOICE.md §2) for one rule on one profile, with evidence.
@@ -496,6 +518,8 @@ def check_criteria(
         Number of witnesses kept per criterion.
     random_state : int, Generator or None, default=0
         Seed of the subset sample (only used when sampling).
+    n_threads : int, optional
+        Threads for the strong-IIA restrictions of a registry rule (run in C; 0/None = all cores).
     **rule_options
         Passed to every :func:`socialrm.aggregate` call (``margin_mode`` also selects the margins
         used to find Condorcet winners, losers and unanimous pairs).
@@ -538,7 +562,8 @@ def check_criteria(
         elif name == "unanimity":
             results[name] = _check_unanimity(P, order, names, opts)
         elif name == "strong_iia":
-            results[name] = _check_strong_iia(P, order, names, run_sub, max_subsets, seed, max_evidence)
+            results[name] = _check_strong_iia(P, order, names, rule, opts, run_sub, max_subsets, seed,
+                                              max_evidence, n_threads)
         else:
             results[name] = _check_monotonicity(P, order, names, run, max_ballots, max_evidence)
     return CriteriaReport(_rule_label(rule), order, names, results)
@@ -849,6 +874,7 @@ def find_manipulation(
     max_candidates: int = 7,
     comparison: str = "winner",
     max_coalition: int | None = None,
+    n_threads: int | None = None,
     **rule_options: Any,
 ) -> Manipulation | None:
     """Search exhaustively for a profitable misreport (CHOICE.md §4).
@@ -877,6 +903,9 @@ def find_manipulation(
         tied on one side only).
     max_coalition : int, optional
         Largest coalition size tried (default: no limit beyond the ballot type's weight).
+    n_threads : int, optional
+        Threads of the C search (registry rules; 0/None = all cores). The result does not depend
+        on it: the first hit in the enumeration order is returned.
     **rule_options
         Passed to :func:`socialrm.aggregate` (with ``random_ballot``, pass a fixed
         ``random_state`` or the outcome is not a function of the ballots).
@@ -903,9 +932,40 @@ def find_manipulation(
             f"{math.factorial(m):,} ballots per coalition (raise max_candidates to accept the cost)")
     if m < 2:
         return None
+    if max_coalition is not None and (not isinstance(max_coalition, numbers.Integral) or max_coalition < 1):
+        raise ValueError(f"max_coalition: expected an int >= 1 or None, got {max_coalition!r}")
+    if isinstance(rule, str):
+        return _find_manipulation_c(P, rule, coalition, max_candidates, comparison, max_coalition, n_threads,
+                                    rule_options)
+    return _find_manipulation_py(P, rule, coalition, comparison, max_coalition, rule_options)
+
+
+def _find_manipulation_c(P, rule, coalition, max_candidates, comparison, max_coalition, n_threads, options):
+    """Registry rules: the whole search runs in C (csrc/choice/manipulation.c), in parallel."""
+    from ._native import _core
+
+    engine = _engine()
+    spec, name = engine._rule_spec(P, rule, **options)
+    found, t, moved, gain, orig, reported, manipulated = _core._analysis_manipulation(
+        np.asarray(P.levels), np.asarray(P.weights), P.utilities, spec, bool(coalition),
+        int(max_coalition or 0), 0 if comparison == "winner" else 1, int(max_candidates),
+        check_n_threads(n_threads))
+    if not found:
+        return None
+    cands = list(P.candidates)
+    original = engine.SocialOrder(orig, cands, None, name)
+    new = engine.SocialOrder(manipulated, cands, None, name)
+    true_levels = np.array(P.levels[t], dtype=np.int32)
+    return Manipulation(name, int(t), true_levels, float(moved), [int(c) for c in reported], original, new,
+                        comparison, float(gain), cands)
+
+
+def _find_manipulation_py(P, rule, coalition, comparison, max_coalition, options):
+    """Callable rules: the same enumeration as the C search, one aggregate call per try."""
+    m = int(P.n_candidates)
     levels = np.ascontiguousarray(P.levels, dtype=np.int32)
     weights = np.asarray(P.weights, dtype=np.float64)
-    run = _runner(rule, rule_options)
+    run = _runner(rule, options)
     original = run(P)
     old_ranks = np.asarray(original.ranks)
     perms = np.array(list(itertools.permutations(range(m))), dtype=np.int32)

@@ -86,22 +86,22 @@ def test_majority_criterion():
 
 
 def test_monotonicity_violation_of_instant_runoff():
-    # A > B > C 6, C > A > B 5, B > C > A 4, B > A > C 2 (17 voters): B goes out first, A wins 8:... let the
-    # probe find that raising A on one ballot (B > A > C → A > B > C) eliminates C instead and
-    # changes who A meets in the final.
-    P = srm.Profile.from_rankings([[0, 1, 2], [2, 0, 1], [1, 2, 0], [1, 0, 2]], weights=[6, 5, 4, 2])
-    report = srm.check_criteria(P, "instant_runoff", criteria=["monotonicity"])
-    mono = report["monotonicity"]
-    order = srm.aggregate(P, rule="instant_runoff")
-    assert mono.evidence["winners"] == tiers_of(order.ranks)[0]
-    for v in mono.evidence["violations"]:
-        # each reported witness really is one: re-run the rule on the lifted profile
-        levels = np.concatenate([np.asarray(P.levels), [v["lifted_ballot"]]])
-        w = np.concatenate([np.asarray(P.weights, float), [1.0]])
-        w[v["ballot_index"]] -= 1
-        new = srm.aggregate(srm.Profile.from_levels(levels, weights=w), rule="instant_runoff").ranks
-        assert new[v["candidate"]] > order.ranks[v["candidate"]]
-    assert mono.holds is (len(mono.evidence["violations"]) == 0)
+    # 7 C>B>A, 5 B>C>A, 5 A>B>C: A and B tie for fewest first places and go out together, C wins.
+    # One A>B>C voter raising C to the top (C>A>B) knocks out A alone; B then beats C 9:8.
+    from pref_voting.iterative_methods import instant_runoff
+    from pref_voting.profiles import Profile as PvProfile
+
+    P = srm.Profile.from_rankings([[2, 1, 0], [1, 2, 0], [0, 1, 2]], weights=[7, 5, 5])
+    assert order_top(P, "instant_runoff") == [2]
+    mono = srm.check_criteria(P, "instant_runoff", criteria=["monotonicity"])["monotonicity"]
+    assert mono.holds is False
+    v = mono.evidence["violations"][0]
+    assert v["candidate"] == 2 and v["ballot_index"] == 2 and v["lifted_ballot"] == [1, 2, 0]
+    assert v["new_order"][0] == [1]
+    assert instant_runoff(PvProfile([[2, 1, 0], [1, 2, 0], [0, 1, 2]], [7, 5, 5])) == [2]
+    assert instant_runoff(PvProfile([[2, 1, 0], [1, 2, 0], [0, 1, 2], [2, 0, 1]], [7, 5, 4, 1])) == [1]
+    # a monotonic rule passes the same probe
+    assert srm.check_criteria(P, "borda", criteria=["monotonicity"])["monotonicity"].holds is True
 
 
 def test_criteria_table(tennessee):
@@ -192,22 +192,78 @@ def test_distortion_bad_input():
 
 
 def test_coalition_needed_for_plurality():
-    # plurality A wins 3:2:2; the two C > B > A voters can make B win only together
+    # plurality A wins 3:2:2. One voter can only create a tie (CHOICE.md §4); the two B > C > A
+    # voters together make C win (C 4, A 3), which they prefer to A.
     P = srm.Profile.from_rankings([[0, 1, 2], [1, 2, 0], [2, 1, 0]], weights=[3, 2, 2])
     assert srm.find_manipulation(P, "plurality", coalition=False) is None
-    found = srm.find_manipulation(P, "plurality")
-    assert found is not None and found.coalition_size == 2 and found.ballot_index == 2
-    assert found.reported_ballot[0] == 1 and tiers_of(found.manipulated.ranks)[0] == [1]
-    assert tiers_of(found.original.ranks)[0] == [0]
-    assert found.gain == 1 and "coalition" in str(found)
     assert srm.find_manipulation(P, "plurality", max_coalition=1) is None
+    found = srm.find_manipulation(P, "plurality")
+    assert found is not None and found.coalition_size == 2 and found.ballot_index == 1
+    assert found.reported_ballot == [2, 0, 1]  # first ballot in lexicographic order with C on top
+    assert tiers_of(found.manipulated.ranks)[0] == [2] and tiers_of(found.original.ranks)[0] == [0]
+    assert found.gain == 1 and "coalition of weight 2" in str(found)
+    Q = srm.Profile.from_rankings([[0, 1, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]], weights=[3, 0, 2, 2])
+    assert order_top(Q, "plurality") == [2]
+
+
+def order_top(P, rule):
+    return tiers_of(srm.aggregate(P, rule=rule).ranks)[0]
 
 
 def test_no_manipulation_when_everyone_agrees():
     P = srm.Profile.from_rankings([[1, 0, 2, 3]] * 3)
     for rule in ("borda", "schulze", "instant_runoff", "kemeny"):
         assert srm.find_manipulation(P, rule) is None, rule
+    for rule in ("borda", "schulze", "kemeny"):
         assert srm.find_manipulation(P, rule, comparison="kendall") is None, rule
+    # IRV's elimination order drops A, C and D together (no first places): B ≻ {A, C, D}. One voter
+    # can split that tie in its favour, which the Kendall comparison counts as an improvement.
+    found = srm.find_manipulation(P, "instant_runoff", comparison="kendall")
+    assert tiers_of(found.original.ranks) == [[1], [0, 2, 3]]
+    assert found.gain > 0 and tiers_of(found.manipulated.ranks)[0] == [1]
+
+
+@pytest.mark.parametrize("rule", ["borda", "plurality", "copeland", "kemeny", "minimax", "schulze",
+                                  "ranked_pairs", "instant_runoff", "coombs", "baldwin", "nanson", "black"])
+def test_c_search_equals_python_search(rule):
+    """The C search (registry rules) and the Python search (callables) enumerate the same tries in
+    the same order, so they return the same manipulation."""
+    rng = np.random.default_rng(sum(map(ord, rule)))  # stable across runs (unlike hash)
+    for _ in range(4):
+        m = int(rng.integers(3, 5))
+        ballots = [rng.permutation(m).tolist() for _ in range(int(rng.integers(2, 5)))]
+        P = srm.Profile.from_rankings(ballots, weights=rng.integers(1, 3, len(ballots)))
+        for comparison in ("winner", "kendall"):
+            fast = srm.find_manipulation(P, rule, comparison=comparison)
+            slow = srm.find_manipulation(P, lambda Q: srm.aggregate(Q, rule=rule), comparison=comparison)
+            assert (fast is None) == (slow is None)
+            if fast is not None:
+                assert (fast.ballot_index, fast.coalition_size, fast.reported_ballot) == (
+                    slow.ballot_index, slow.coalition_size, slow.reported_ballot)
+                np.testing.assert_array_equal(fast.manipulated.ranks, slow.manipulated.ranks)
+                assert fast.gain == slow.gain
+
+
+def test_manipulation_threads_do_not_change_the_result(tennessee):
+    # Borda N 194 ≻ C 173: Chattanooga's 15 voters need a coalition to bury Nashville
+    one = srm.find_manipulation(tennessee, "borda", n_threads=1)
+    two = srm.find_manipulation(tennessee, "borda", n_threads=2)
+    assert one is not None and one.coalition_size > 1
+    assert (one.ballot_index, one.coalition_size, one.reported_ballot) == (
+        two.ballot_index, two.coalition_size, two.reported_ballot)
+    # the smallest coalition: one voter fewer does not succeed
+    assert srm.find_manipulation(tennessee, "borda", max_coalition=int(one.coalition_size) - 1) is None
+
+
+@pytest.mark.parametrize("rule", ["borda", "plurality", "kemeny", "minimax", "instant_runoff", "ranked_pairs",
+                                  "black"])
+def test_c_strong_iia_equals_python(rule):
+    rng = np.random.default_rng(11)
+    P = srm.Profile.from_levels(np.array([rng.permutation(6) for _ in range(9)], dtype=np.int32),
+                                weights=rng.integers(1, 4, 9))
+    fast = srm.check_criteria(P, rule, criteria=["strong_iia"])["strong_iia"].evidence
+    slow = srm.check_criteria(P, lambda Q: srm.aggregate(Q, rule=rule), criteria=["strong_iia"])["strong_iia"].evidence
+    assert fast == slow
 
 
 def test_kendall_comparison_finds_order_improvements():
