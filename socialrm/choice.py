@@ -41,6 +41,8 @@ __all__ = [
     "random_ballot_lottery",
     "kemeny_optima",
     "margins_from_scores",
+    "read_preflib",
+    "parse_preflib",
 ]
 
 MARGIN_MODES = {"strict": 0, "extended": 1}
@@ -270,6 +272,7 @@ class Profile:
         self._levels, self._weights, self._utilities = lv, w, u
         self._candidates = _as_names(candidates, lv.shape[1])
         self._cache: dict[str, Any] = {}
+        self.metadata: dict[str, Any] = {}
 
     # ---- constructors -------------------------------------------------------------------------
 
@@ -931,3 +934,66 @@ def margins_from_scores(scores, weights=None, n_threads: int | None = None) -> t
         s = s.astype(np.float64)
     w = None if weights is None else _as_weights(weights, s.shape[0] if s.ndim == 2 else -1)
     return _core._choice_margins_from_scores(s, w, t)
+
+
+# ---------------------------------------------------------------------------------------------
+# PrefLib
+
+
+def parse_preflib(text: str | bytes, *, data_type: str | None = None, allow_real_counts: bool = False) -> Profile:
+    """Parse PrefLib ordinal data (.soc .soi .toc .toi) from a string.
+
+    Parameters
+    ----------
+    text : str or bytes
+    data_type : {"soc", "soi", "toc", "toi"}, optional
+        Enforce this type (must agree with the header's DATA TYPE). By default the header's DATA TYPE
+        is enforced when present.
+    allow_real_counts : bool
+        Accept non-integer counts (an extension; not valid PrefLib).
+
+    Returns
+    -------
+    Profile
+        One ballot per order line (weights = counts), candidates named from the header; candidates
+        missing from a ballot are unranked on it, so both readings are available through
+        ``margin_mode`` ("strict", or "extended" = PrefLib's convention for imbued files: unranked
+        tied at the bottom). ``P.metadata`` holds ``title`` and ``data_type``.
+
+    Raises
+    ------
+    ValueError
+        With the offending line number for malformed input.
+    """
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    if not isinstance(text, (bytes, bytearray, memoryview)):
+        raise TypeError(f"text: expected str or bytes, got {type(text).__name__}")
+    if data_type is not None and data_type not in ("soc", "soi", "toc", "toi"):
+        raise ValueError(f"data_type: expected soc, soi, toc or toi, got {data_type!r}")
+    levels, weights, names, dtype, title = _core._choice_parse_preflib(bytes(text), data_type, bool(allow_real_counts))
+    P = Profile(levels, weights, names)
+    P.metadata = {"title": title, "data_type": dtype or data_type or ""}
+    return P
+
+
+def read_preflib(path, *, data_type: str | None = None, allow_real_counts: bool = False) -> Profile:
+    """Read a PrefLib file (.soc .soi .toc .toi); see :func:`parse_preflib`.
+
+    The type is taken from the file extension when it is one of the four (and must agree with the
+    header's DATA TYPE). Errors name the file and the line.
+    """
+    import os
+
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if data_type is None and ext in ("soc", "soi", "toc", "toi"):
+        data_type = ext
+    with open(path, "rb") as fh:
+        text = fh.read()
+    try:
+        P = parse_preflib(text, data_type=data_type, allow_real_counts=allow_real_counts)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    P.metadata["file"] = path
+    return P

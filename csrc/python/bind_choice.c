@@ -557,7 +557,49 @@ static PyObject *py_random_ballot_lottery(PyObject *self, PyObject *args) {
     return out;
 }
 
+static PyObject *py_parse_preflib(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer text;
+    const char *dtype = NULL;
+    int allow_real = 0;
+    if (!PyArg_ParseTuple(args, "y*zp", &text, &dtype, &allow_real))
+        return NULL;
+    srm_preflib pl;
+    srm_error err;
+    srm_error_clear(&err);
+    srm_status st;
+    Py_BEGIN_ALLOW_THREADS st = srm_preflib_parse((const char *)text.buf, (int64_t)text.len, dtype, allow_real, &pl, &err);
+    Py_END_ALLOW_THREADS PyBuffer_Release(&text);
+    if (st != SRM_OK)
+        return srm_py_raise(st, &err);
+    PyObject *levels = NULL, *weights = NULL, *names = NULL, *res = NULL;
+    npy_intp dims[2] = {(npy_intp)pl.n_ballots, pl.n_candidates};
+    levels = PyArray_SimpleNew(2, dims, NPY_INT32);
+    weights = PyArray_SimpleNew(1, dims, NPY_FLOAT64);
+    names = PyList_New(pl.n_candidates);
+    if (levels == NULL || weights == NULL || names == NULL)
+        goto done;
+    memcpy(PyArray_DATA((PyArrayObject *)levels), pl.levels, (size_t)dims[0] * (size_t)dims[1] * sizeof(int32_t));
+    memcpy(PyArray_DATA((PyArrayObject *)weights), pl.weights, (size_t)dims[0] * sizeof(double));
+    for (int32_t i = 0; i < pl.n_candidates; i++) {
+        PyObject *nm = PyUnicode_DecodeUTF8(pl.names + pl.name_offsets[i], (Py_ssize_t)strlen(pl.names + pl.name_offsets[i]),
+                                            "replace");
+        if (nm == NULL)
+            goto done;
+        PyList_SET_ITEM(names, i, nm);
+    }
+    res = Py_BuildValue("(OOOss)", levels, weights, names, pl.data_type, pl.title);
+done:
+    Py_XDECREF(levels);
+    Py_XDECREF(weights);
+    Py_XDECREF(names);
+    srm_preflib_free(&pl);
+    return res;
+}
+
 PyMethodDef srm_choice_methods[] = {
+    {"_choice_parse_preflib", py_parse_preflib, METH_VARARGS,
+     "(text bytes, data_type|None, allow_real_counts) -> (levels, weights, names, data_type, title)."},
     {"_choice_validate", py_validate, METH_VARARGS, "Validate a profile (levels, weights[, utilities])."},
     {"_choice_margins", py_margins, METH_VARARGS, "(levels, weights, mode, n_threads) -> (support, margins)."},
     {"_choice_margins_from_scores", py_margins_from_scores, METH_VARARGS,

@@ -204,4 +204,32 @@ srm_status srm_random_ballot_lottery(const srm_profile *p, double *p_out, srm_er
  * (only edges with margin > 0; -inf when none). */
 srm_status srm_schulze_paths(const double *margins, int32_t m, double *paths, srm_error *err);
 
+/* ---------------------------------------------------------------------------------------------
+ * PrefLib files (.soc .soi .toc .toi)
+ *
+ * Header lines `# KEY: value` first (NUMBER ALTERNATIVES, NUMBER VOTERS, NUMBER UNIQUE ORDERS and
+ * ALTERNATIVE NAME i for i = 1..M are required; DATA TYPE is checked when present), then one line
+ * per distinct ballot: `count: a,{b,c},d` (ids from 1, best first, braces = tie). Blank lines are
+ * skipped. Validation is strict and every message names the line: malformed or truncated lines,
+ * unknown or repeated ids, ties or omissions the data type forbids, counts that do not add up to
+ * NUMBER VOTERS, a number of lines other than NUMBER UNIQUE ORDERS, missing or duplicated names. */
+typedef struct {
+    int32_t n_candidates;  /* M */
+    int64_t n_ballots;     /* N (distinct orders) */
+    int32_t *levels;       /* [N, M] owned; -1 = unranked */
+    double *weights;       /* [N] owned: the counts */
+    char *names;           /* owned: M NUL-terminated names, one after another */
+    int64_t *name_offsets; /* [M] owned: offset of each name in names */
+    char data_type[8];     /* "soc", "soi", "toc", "toi" or "" */
+    char *title;           /* owned, NUL-terminated ("" when absent) */
+} srm_preflib;
+
+/* Parse text[0..len). data_type NULL or "" = take it from the header (may be absent: then no type
+ * constraint); else one of soc/soi/toc/toi (e.g. from the file extension), which must agree with the
+ * header's DATA TYPE. allow_real_counts accepts non-integer counts (not valid PrefLib). On success
+ * out owns its arrays (free with srm_preflib_free); on failure out is left empty. */
+srm_status srm_preflib_parse(const char *text, int64_t len, const char *data_type, int allow_real_counts,
+                             srm_preflib *out, srm_error *err);
+void srm_preflib_free(srm_preflib *p);
+
 #endif
