@@ -111,7 +111,7 @@ srm_status srm_profile_margins(const srm_profile *p, srm_margin_mode mode, doubl
 #define SCORE_BLOCK 512
 #define LANES 8
 
-#define DEFINE_SCORE_KERNEL(SUFFIX, T)                                                                        \
+#define DEFINE_SCORE_KERNEL(SUFFIX, T, CNT)                                                                     \
     static void scores_chunk_##SUFFIX(const T *scores, const double *weights, int64_t lo, int64_t hi,          \
                                       int32_t m, T *buf, double *wbuf, int64_t *cnt, double *s) {              \
         for (int64_t i0 = lo; i0 < hi; i0 += SCORE_BLOCK) {                                                    \
@@ -124,7 +124,7 @@ srm_status srm_profile_margins(const srm_profile *p, srm_margin_mode mode, doubl
                     const T *xa = buf + (int64_t)a * SCORE_BLOCK;                                              \
                     for (int32_t b = a + 1; b < m; b++) {                                                      \
                         const T *xb = buf + (int64_t)b * SCORE_BLOCK;                                          \
-                        int32_t gt = 0, lt = 0;                                                                \
+                        CNT gt = 0, lt = 0;                                                                    \
                         for (int i = 0; i < bn; i++) {                                                         \
                             gt += xa[i] > xb[i];                                                               \
                             lt += xa[i] < xb[i];                                                               \
@@ -223,5 +223,6 @@ srm_status srm_profile_margins(const srm_profile *p, srm_margin_mode mode, doubl
         return SRM_OK;                                                                                         \
     }
 
-DEFINE_SCORE_KERNEL(f32, float)
-DEFINE_SCORE_KERNEL(f64, double)
+/* counters as wide as the scores, so the comparison masks need no narrowing to vectorise */
+DEFINE_SCORE_KERNEL(f32, float, int32_t)
+DEFINE_SCORE_KERNEL(f64, double, int64_t)
