@@ -36,13 +36,13 @@ __all__ = [
     "SocialOrder",
     "aggregate",
     "available_rules",
-    "rule_info",
-    "maximal_lottery",
-    "random_ballot_lottery",
     "kemeny_optima",
     "margins_from_scores",
-    "read_preflib",
+    "maximal_lottery",
     "parse_preflib",
+    "random_ballot_lottery",
+    "read_preflib",
+    "rule_info",
 ]
 
 MARGIN_MODES = {"strict": 0, "extended": 1}
@@ -185,7 +185,7 @@ def _as_weights(weights, n: int) -> np.ndarray:
         raise TypeError("weights: expected numbers")
     try:
         w = np.asarray(weights)
-    except Exception as exc:  # pragma: no cover - numpy raises many kinds
+    except (TypeError, ValueError) as exc:
         raise TypeError(f"weights: cannot convert to an array ({exc})") from None
     if w.dtype == bool or w.dtype.kind not in "iuf":
         raise TypeError(f"weights: expected numbers, got dtype {w.dtype}")
@@ -277,12 +277,12 @@ class Profile:
     # ---- constructors -------------------------------------------------------------------------
 
     @classmethod
-    def from_levels(cls, levels, weights=None, candidates=None) -> "Profile":
+    def from_levels(cls, levels, weights=None, candidates=None) -> Profile:
         """Profile from the raw level matrix (see the class docstring)."""
         return cls(levels, weights, candidates)
 
     @classmethod
-    def from_scores(cls, scores, weights=None, candidates=None) -> "Profile":
+    def from_scores(cls, scores, weights=None, candidates=None) -> Profile:
         """Profile from a score matrix ``[n_voters, m]`` (higher = better, equal scores tie).
 
         The scores are kept as :attr:`utilities`, so cardinal rules (``"utilitarian"``,
@@ -300,7 +300,7 @@ class Profile:
         return cls(levels, weights, candidates, utilities=s)
 
     @classmethod
-    def from_rankings(cls, rankings, weights=None, n_candidates: int | None = None, candidates=None) -> "Profile":
+    def from_rankings(cls, rankings, weights=None, n_candidates: int | None = None, candidates=None) -> Profile:
         """Profile from ballots listed best first.
 
         Parameters
@@ -519,7 +519,7 @@ class Profile:
 
     # ---- derived profiles ---------------------------------------------------------------------
 
-    def restrict(self, candidate_indices: Sequence[int]) -> "Profile":
+    def restrict(self, candidate_indices: Sequence[int]) -> Profile:
         """Profile over a subset of candidates, in the order given.
 
         Ballots are re-densified; a ballot that ranks none of the kept candidates is kept as an empty
@@ -532,7 +532,7 @@ class Profile:
         lv, u = _core._choice_restrict(self._levels, self._weights, self._utilities, idx)
         return Profile(lv, self._weights, [self._candidates[i] for i in idx], utilities=u)
 
-    def reversed(self) -> "Profile":
+    def reversed(self) -> Profile:
         """Every ballot reversed (ranked candidates only; unranked ones stay unranked)."""
         lv = self._levels
         top = lv.max(axis=1, keepdims=True)
@@ -540,7 +540,7 @@ class Profile:
         u = None if self._utilities is None else -self._utilities
         return Profile(rev, self._weights, self._candidates, utilities=u)
 
-    def deduplicated(self) -> "Profile":
+    def deduplicated(self) -> Profile:
         """Distinct ballots with summed weights (in order of first appearance). Drops utilities."""
         uniq, first, inverse = np.unique(self._levels, axis=0, return_index=True, return_inverse=True)
         weights = np.bincount(inverse.ravel(), weights=self._weights, minlength=len(uniq))
@@ -602,12 +602,12 @@ class SocialOrder:
         self.info = dict(info or {})
 
     @classmethod
-    def from_ranks(cls, ranks, candidates=None, scores=None, rule: str | None = None) -> "SocialOrder":
+    def from_ranks(cls, ranks, candidates=None, scores=None, rule: str | None = None) -> SocialOrder:
         """From any ranks (lower = better; equal = tied); they are densified."""
         return cls(ranks, candidates, scores, rule)
 
     @classmethod
-    def from_scores(cls, scores, candidates=None, rule: str | None = None) -> "SocialOrder":
+    def from_scores(cls, scores, candidates=None, rule: str | None = None) -> SocialOrder:
         """Score order: higher score = better tier, equal scores tie."""
         s = np.asarray(scores, dtype=np.float64)
         if s.ndim != 1 or not np.all(np.isfinite(s) | (s == -np.inf)):
@@ -615,7 +615,7 @@ class SocialOrder:
         return cls(-s, candidates, s, rule)
 
     @classmethod
-    def from_tiers(cls, tiers: Sequence[Iterable[int]], candidates=None, rule: str | None = None) -> "SocialOrder":
+    def from_tiers(cls, tiers: Sequence[Iterable[int]], candidates=None, rule: str | None = None) -> SocialOrder:
         """From a list of tiers of candidate indices, best first (every candidate exactly once)."""
         flat = [int(c) for t in tiers for c in t]
         m = len(flat)
