@@ -334,34 +334,16 @@ class Profile:
 
     @staticmethod
     def _levels_from_array(r: np.ndarray, m: int | None) -> np.ndarray:
-        n, L = r.shape
+        n = r.shape[0]
         if n == 0:
             raise ValueError("rankings: empty profile (no ballots)")
-        if np.any(r < -1):
-            raise ValueError("rankings: ids must be >= 0 (-1 pads the end of a ballot)")
-        ranked = r >= 0
-        if L > 1 and np.any(~ranked[:, :-1] & ranked[:, 1:]):
-            b = int(np.argmax(np.any(~ranked[:, :-1] & ranked[:, 1:], axis=1)))
-            raise ValueError(f"rankings: ballot {b} has an id after -1 padding")
-        top = int(r.max()) if r.size else -1
+        if r.size and (r.min() < -1 or r.max() >= 2**31 - 1):
+            raise ValueError("rankings: ids must be in [0, 2**31 - 1) (-1 pads the end of a ballot)")
         if m is None:
-            m = top + 1
+            m = int(r.max()) + 1 if r.size else 0
         if m < 1:
             raise ValueError("rankings: empty profile (no candidates)")
-        if top >= m:
-            b = int(np.argmax(np.any(r >= m, axis=1)))
-            raise ValueError(f"rankings: ballot {b} has candidate id {top} out of range [0, {m})")
-        srt = np.sort(r, axis=1)
-        dup = (srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] >= 0)
-        if np.any(dup):
-            b = int(np.argmax(np.any(dup, axis=1)))
-            c = int(srt[b, 1:][dup[b]][0])
-            raise ValueError(f"rankings: ballot {b} repeats candidate {c}")
-        levels = np.full((n, m), -1, dtype=np.int32)
-        rows = np.nonzero(ranked)[0]
-        cols = np.nonzero(ranked)[1]
-        levels[rows, r[ranked]] = cols
-        return levels
+        return _core._choice_levels_from_rankings(np.ascontiguousarray(r, dtype=np.int32), m)
 
     @staticmethod
     def _levels_from_lists(rankings, m: int | None) -> np.ndarray:
@@ -850,9 +832,26 @@ def aggregate(P: Profile, rule: str | Callable = "schulze", **options) -> Social
         ranks, info = _kemeny_order(P, name, spec, options)
         scores = None
     else:
-        ranks, scores = _core._choice_aggregate(P._levels, P._weights, P._utilities, spec)
+        sup_strict, sup_ext = _cached_supports(P, name, spec)
+        ranks, scores = _core._choice_aggregate(P._levels, P._weights, P._utilities, spec, False, None,
+                                                sup_strict, sup_ext)
     info["order"] = order_method
     return SocialOrder(ranks, P.candidates, scores, name, info)
+
+
+_BALLOT_RULES = {"plurality", "anti_plurality", "instant_runoff", "coombs", "bucklin", "random_ballot"} | _CARDINAL
+
+
+def _cached_supports(P: Profile, name: str, spec: dict) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The profile's cached support matrices the rule will read (computed once per profile)."""
+    if name in _BALLOT_RULES:
+        return None, None
+    mode = spec.get("margin_mode", MARGIN_MODES[_RULES[name]["default_margin_mode"]])
+    if mode == 1:
+        return None, P._pairwise("extended")[0]
+    if spec.get("borda_variant", 0) != 0:
+        return P._pairwise("strict")[0], P._pairwise("extended")[0]
+    return P._pairwise("strict")[0], None
 
 
 def _kemeny_cost(P: Profile, name: str, mode: str) -> np.ndarray:

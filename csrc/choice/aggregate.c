@@ -169,7 +169,27 @@ static srm_status check_spec(const srm_profile *p, const srm_rule_spec *s, srm_e
     return SRM_OK;
 }
 
-srm_status rule_ctx_init(rule_ctx *ctx, const srm_profile *p, const srm_rule_spec *spec, srm_error *err) {
+/* Rules that only read the ballots (or utilities) never need the pairwise matrices. */
+static int needs_pairwise(srm_rule_id r) {
+    return !(r == SRM_RULE_PLURALITY || r == SRM_RULE_ANTI_PLURALITY || r == SRM_RULE_IRV || r == SRM_RULE_COOMBS ||
+             r == SRM_RULE_BUCKLIN || r == SRM_RULE_RANDOM_BALLOT || is_cardinal(r));
+}
+
+/* support (mode) into dst: from the cache when given, else one pass over the ballots. */
+static srm_status get_support(const srm_profile *p, srm_margin_mode mode, const double *cached, double *dst,
+                              srm_error *err) {
+    const size_t mm = (size_t)p->n_candidates * (size_t)p->n_candidates;
+    if (cached == NULL)
+        return srm_profile_margins(p, mode, dst, NULL, 1, err);
+    for (size_t k = 0; k < mm; k++)
+        if (!isfinite(cached[k]) || cached[k] < 0.0)
+            return srm_fail(err, SRM_EVALUE, "support: cached support matrix has a negative or non-finite entry");
+    memcpy(dst, cached, mm * sizeof(double));
+    return SRM_OK;
+}
+
+srm_status rule_ctx_init(rule_ctx *ctx, const srm_profile *p, const srm_rule_spec *spec, const double *support_strict,
+                         const double *support_extended, srm_error *err) {
     memset(ctx, 0, sizeof *ctx);
     if (spec == NULL)
         return srm_fail(err, SRM_EVALUE, "spec: NULL");
@@ -193,6 +213,10 @@ srm_status rule_ctx_init(rule_ctx *ctx, const srm_profile *p, const srm_rule_spe
     ctx->tol = integral ? 0.0 : 1e-9 * total * (m > 1 ? m : 1);
     if (is_cardinal(spec->rule))
         ctx->tol = 0.0; /* utilities: equal sums are ties, as given */
+    if ((spec->rule == SRM_RULE_IRV || spec->rule == SRM_RULE_COOMBS) && m <= 64)
+        SRM_TRY(elim_cache_new(ctx, &ctx->elim, err));
+    if (!needs_pairwise(spec->rule))
+        return SRM_OK;
     const size_t mm = (size_t)m * (size_t)m;
     ctx->support = srm_malloc(mm, sizeof(double), "support matrix", err);
     ctx->margins = srm_malloc(mm, sizeof(double), "margin matrix", err);
@@ -200,14 +224,18 @@ srm_status rule_ctx_init(rule_ctx *ctx, const srm_profile *p, const srm_rule_spe
         rule_ctx_free(ctx);
         return SRM_ENOMEM;
     }
-    srm_status st = srm_profile_margins(p, spec->margin_mode, ctx->support, ctx->margins, 1, err);
+    const int extended = spec->margin_mode == SRM_MARGINS_EXTENDED;
+    srm_status st = get_support(p, spec->margin_mode, extended ? support_extended : support_strict, ctx->support, err);
     if (st == SRM_OK) {
-        if (spec->margin_mode == SRM_MARGINS_EXTENDED) {
+        for (int32_t a = 0; a < m; a++)
+            for (int32_t b = 0; b < m; b++)
+                ctx->margins[(int64_t)a * m + b] = ctx->support[(int64_t)a * m + b] - ctx->support[(int64_t)b * m + a];
+        if (extended) {
             ctx->ext_support = ctx->support;
         } else if (uses_borda(spec->rule) && spec->borda_variant != SRM_BORDA_SYMMETRIC) {
             ctx->ext_support = srm_malloc(mm, sizeof(double), "extended support matrix", err);
             st = ctx->ext_support == NULL ? SRM_ENOMEM
-                                          : srm_profile_margins(p, SRM_MARGINS_EXTENDED, ctx->ext_support, NULL, 1, err);
+                                          : get_support(p, SRM_MARGINS_EXTENDED, support_extended, ctx->ext_support, err);
         }
     }
     if (st != SRM_OK)
@@ -216,6 +244,8 @@ srm_status rule_ctx_init(rule_ctx *ctx, const srm_profile *p, const srm_rule_spe
 }
 
 void rule_ctx_free(rule_ctx *ctx) {
+    elim_cache_free(ctx->elim);
+    ctx->elim = NULL;
     if (ctx->ext_support != ctx->support)
         free(ctx->ext_support);
     free(ctx->support);
@@ -571,15 +601,21 @@ static srm_status aggregate_ctx(const rule_ctx *ctx, int32_t *levels, double *sc
     return st;
 }
 
-srm_status srm_aggregate(const srm_profile *p, const srm_rule_spec *spec, int32_t *levels_out, double *scores_out,
-                         srm_error *err) {
+srm_status srm_aggregate_with_support(const srm_profile *p, const srm_rule_spec *spec, const double *support_strict,
+                                      const double *support_extended, int32_t *levels_out, double *scores_out,
+                                      srm_error *err) {
     if (levels_out == NULL)
         return srm_fail(err, SRM_EVALUE, "levels_out: NULL");
     rule_ctx ctx;
-    SRM_TRY(rule_ctx_init(&ctx, p, spec, err));
+    SRM_TRY(rule_ctx_init(&ctx, p, spec, support_strict, support_extended, err));
     srm_status st = aggregate_ctx(&ctx, levels_out, scores_out, err);
     rule_ctx_free(&ctx);
     return st;
+}
+
+srm_status srm_aggregate(const srm_profile *p, const srm_rule_spec *spec, int32_t *levels_out, double *scores_out,
+                         srm_error *err) {
+    return srm_aggregate_with_support(p, spec, NULL, NULL, levels_out, scores_out, err);
 }
 
 srm_status srm_winners(const srm_profile *p, const srm_rule_spec *spec, const uint8_t *active, uint8_t *winners_out,
@@ -587,7 +623,7 @@ srm_status srm_winners(const srm_profile *p, const srm_rule_spec *spec, const ui
     if (winners_out == NULL)
         return srm_fail(err, SRM_EVALUE, "winners_out: NULL");
     rule_ctx ctx;
-    SRM_TRY(rule_ctx_init(&ctx, p, spec, err));
+    SRM_TRY(rule_ctx_init(&ctx, p, spec, NULL, NULL, err));
     const int32_t m = ctx.m;
     uint8_t *act = srm_malloc((size_t)m, 1, "active set", err);
     double *scratch = srm_malloc((size_t)m, sizeof(double), "scores scratch", err);

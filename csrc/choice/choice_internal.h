@@ -24,14 +24,18 @@ typedef struct {
     double *support;     /* [M, M] in spec->margin_mode */
     double *margins;     /* [M, M] in spec->margin_mode */
     double *ext_support; /* [M, M] extended support (== support in extended mode) */
+    struct elim_cache *elim; /* IRV/Coombs ballot orders (elimination.c), or NULL */
 } rule_ctx;
 
 /* x > y, x == y with the context's tolerance (scaled by `scale` weights-units). */
 static inline int ctx_gt(const rule_ctx *c, double x, double y) { return x > y + c->tol; }
 static inline int ctx_eq(const rule_ctx *c, double x, double y) { return !(x > y + c->tol) && !(y > x + c->tol); }
 
-/* Build/free the context: validates the profile and the spec, computes the matrices. */
-srm_status rule_ctx_init(rule_ctx *ctx, const srm_profile *p, const srm_rule_spec *spec, srm_error *err);
+/* Build/free the context: validates the profile and the spec, computes the matrices the rule needs
+ * (support, margins, ext_support stay NULL for rules that only read ballots), or copies them from
+ * the optional precomputed supports. */
+srm_status rule_ctx_init(rule_ctx *ctx, const srm_profile *p, const srm_rule_spec *spec, const double *support_strict,
+                         const double *support_extended, srm_error *err);
 void rule_ctx_free(rule_ctx *ctx);
 
 /* Levels from scores over the active candidates (higher = better, tolerance-equal = tied); inactive
@@ -70,6 +74,10 @@ srm_status kemeny_winners_active(const rule_ctx *ctx, const uint8_t *active, int
  * ... or, for winners, winners[c]. */
 srm_status elimination_rounds(const rule_ctx *ctx, const uint8_t *active, int32_t *round, srm_error *err);
 srm_status elimination_winners(const rule_ctx *ctx, const uint8_t *active, uint8_t *winners, srm_error *err);
+
+/* Ballots sorted by level, for O(N)-per-round elimination counts (IRV, Coombs; M <= 64). */
+srm_status elim_cache_new(const rule_ctx *ctx, struct elim_cache **out, srm_error *err);
+void elim_cache_free(struct elim_cache *c);
 
 /* lottery.c */
 srm_status maximal_lottery_active(const rule_ctx *ctx, const uint8_t *active, double *p_out, srm_error *err);

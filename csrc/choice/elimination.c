@@ -19,15 +19,167 @@
 
 #include "choice_internal.h"
 
+/* ---- fast counts -------------------------------------------------------------------------------
+ * For M <= 64 each ballot's ranked candidates are sorted by level once per call; a run keeps, per
+ * ballot, a pointer to its first and last still-active ranked candidate, which only ever move
+ * inwards. A round then costs O(N) instead of O(N M). Unranked candidates form a ballot's bottom
+ * tier while any of them is active: that part of the last-place count of c is the constant
+ * U[c] = total weight of the ballots not ranking c. */
+struct elim_cache {
+    int64_t n;
+    int32_t m;
+    int32_t *ord;       /* [N, M] ranked candidates of each ballot by level (ties adjacent) */
+    int32_t *n_ranked;  /* [N] */
+    uint64_t *unranked; /* [N] bit set of the ballot's unranked candidates */
+    double *U;          /* [M] weight of ballots on which c is unranked */
+    int32_t *top, *bot; /* [N] run state: first / last active position in ord */
+};
+
+void elim_cache_free(struct elim_cache *c) {
+    if (c == NULL)
+        return;
+    free(c->ord);
+    free(c->n_ranked);
+    free(c->unranked);
+    free(c->U);
+    free(c->top);
+    free(c->bot);
+    free(c);
+}
+
+srm_status elim_cache_new(const rule_ctx *ctx, struct elim_cache **out, srm_error *err) {
+    const srm_profile *p = ctx->p;
+    const int32_t m = ctx->m;
+    const int64_t n = p->n_ballots;
+    *out = NULL;
+    struct elim_cache *c = srm_calloc(1, sizeof *c, "elimination cache", err);
+    if (c == NULL)
+        return SRM_ENOMEM;
+    c->n = n;
+    c->m = m;
+    c->ord = srm_malloc((size_t)n * (size_t)m, sizeof(int32_t), "elimination cache", err);
+    c->n_ranked = srm_malloc((size_t)n, sizeof(int32_t), "elimination cache", err);
+    c->unranked = srm_malloc((size_t)n, sizeof(uint64_t), "elimination cache", err);
+    c->U = srm_calloc((size_t)m, sizeof(double), "elimination cache", err);
+    c->top = srm_malloc((size_t)n, sizeof(int32_t), "elimination cache", err);
+    c->bot = srm_malloc((size_t)n, sizeof(int32_t), "elimination cache", err);
+    int32_t *count = srm_malloc((size_t)m + 1, sizeof(int32_t), "elimination cache", err);
+    if (!c->ord || !c->n_ranked || !c->unranked || !c->U || !c->top || !c->bot || !count) {
+        free(count);
+        elim_cache_free(c);
+        return SRM_ENOMEM;
+    }
+    for (int64_t b = 0; b < n; b++) {
+        const int32_t *lv = p->levels + b * m;
+        int32_t *ord = c->ord + b * m;
+        uint64_t unr = 0;
+        /* counting sort by level: levels are dense in [0, M) */
+        memset(count, 0, ((size_t)m + 1) * sizeof(int32_t));
+        for (int32_t k = 0; k < m; k++) {
+            if (lv[k] >= 0)
+                count[lv[k] + 1]++;
+            else {
+                unr |= (uint64_t)1 << k;
+                c->U[k] += p->weights[b];
+            }
+        }
+        for (int32_t l = 0; l < m; l++)
+            count[l + 1] += count[l];
+        int32_t r = 0;
+        for (int32_t k = 0; k < m; k++)
+            if (lv[k] >= 0) {
+                ord[count[lv[k]]++] = k;
+                r++;
+            }
+        c->n_ranked[b] = r;
+        c->unranked[b] = unr;
+    }
+    free(count);
+    *out = c;
+    return SRM_OK;
+}
+
+static void elim_reset(struct elim_cache *c) {
+    for (int64_t b = 0; b < c->n; b++) {
+        c->top[b] = 0;
+        c->bot[b] = c->n_ranked[b] - 1;
+    }
+}
+
+/* First-place counts over the active candidates: mode 0 unique top, 1 approval. */
+static void fast_tops(const rule_ctx *ctx, struct elim_cache *c, const uint8_t *active, int mode, double *sc) {
+    const srm_profile *p = ctx->p;
+    const int32_t m = c->m;
+    for (int32_t k = 0; k < m; k++)
+        sc[k] = 0.0;
+    for (int64_t b = 0; b < c->n; b++) {
+        const int32_t *ord = c->ord + b * m, *lv = p->levels + b * m, r = c->n_ranked[b];
+        int32_t t = c->top[b];
+        while (t < r && !active[ord[t]])
+            t++;
+        c->top[b] = t;
+        if (t >= r)
+            continue; /* exhausted ballot */
+        const int32_t L = lv[ord[t]];
+        const double w = p->weights[b];
+        if (mode == 0) {
+            int32_t i = t + 1;
+            while (i < r && lv[ord[i]] == L && !active[ord[i]])
+                i++;
+            if (i >= r || lv[ord[i]] != L)
+                sc[ord[t]] += w;
+        } else {
+            for (int32_t i = t; i < r && lv[ord[i]] == L; i++)
+                if (active[ord[i]])
+                    sc[ord[i]] += w;
+        }
+    }
+}
+
+/* Last-place counts (approval) over the active candidates. */
+static void fast_bottoms(const rule_ctx *ctx, struct elim_cache *c, const uint8_t *active, double *sc) {
+    const srm_profile *p = ctx->p;
+    const int32_t m = c->m;
+    uint64_t act = 0;
+    for (int32_t k = 0; k < m; k++) {
+        sc[k] = active[k] ? c->U[k] : 0.0;
+        act |= active[k] ? (uint64_t)1 << k : 0;
+    }
+    for (int64_t b = 0; b < c->n; b++) {
+        if (c->unranked[b] & act)
+            continue; /* its bottom tier is its unranked active candidates: counted in U */
+        const int32_t *ord = c->ord + b * m, *lv = p->levels + b * m;
+        int32_t t = c->bot[b];
+        while (t >= 0 && !active[ord[t]])
+            t--;
+        c->bot[b] = t;
+        if (t < 0)
+            continue;
+        const int32_t L = lv[ord[t]];
+        const double w = p->weights[b];
+        for (int32_t i = t; i >= 0 && lv[ord[i]] == L; i--)
+            if (active[ord[i]])
+                sc[ord[i]] += w;
+    }
+}
+
 /* Fill out[] with the candidates this round removes; returns how many. */
 static int32_t select_round(const rule_ctx *ctx, const uint8_t *active, double *sc, uint8_t *out) {
     const int32_t m = ctx->m;
     const srm_rule_id r = ctx->spec->rule;
     int want_max = 0;
     switch (r) {
-    case SRM_RULE_IRV: plurality_scores(ctx, active, 1, sc); break;
+    case SRM_RULE_IRV:
+        if (ctx->elim != NULL)
+            fast_tops(ctx, ctx->elim, active, 1, sc);
+        else
+            plurality_scores(ctx, active, 1, sc);
+        break;
     case SRM_RULE_COOMBS:
-        last_place_scores(ctx, active, 1, sc);
+        if (ctx->elim != NULL)
+            fast_bottoms(ctx, ctx->elim, active, sc);
+        else
+            last_place_scores(ctx, active, 1, sc);
         want_max = 1;
         break;
     default: borda_scores(ctx, active, sc); break;
@@ -68,7 +220,10 @@ static int32_t select_round(const rule_ctx *ctx, const uint8_t *active, double *
 
 /* Coombs' majority stop: a candidate whose (unique) first places exceed half of the weight. */
 static int32_t majority_winner(const rule_ctx *ctx, const uint8_t *active, double *sc) {
-    plurality_scores(ctx, active, 0, sc);
+    if (ctx->elim != NULL)
+        fast_tops(ctx, ctx->elim, active, 0, sc);
+    else
+        plurality_scores(ctx, active, 0, sc);
     for (int32_t c = 0; c < ctx->m; c++)
         if (active[c] && ctx_gt(ctx, 2.0 * sc[c], ctx->total))
             return c;
@@ -91,6 +246,8 @@ static srm_status run(const rule_ctx *ctx, const uint8_t *active_in, int stop_on
         return SRM_ENOMEM;
     }
     memcpy(active, active_in, (size_t)m);
+    if (ctx->elim != NULL)
+        elim_reset(ctx->elim);
     for (int32_t c = 0; c < m; c++)
         round[c] = -1;
     int32_t r = 0;

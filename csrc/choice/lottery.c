@@ -175,7 +175,7 @@ srm_status srm_random_ballot_lottery(const srm_profile *p, double *p_out, srm_er
     srm_rule_spec spec;
     srm_rule_spec_init(&spec, SRM_RULE_RANDOM_BALLOT);
     rule_ctx ctx;
-    SRM_TRY(rule_ctx_init(&ctx, p, &spec, err));
+    SRM_TRY(rule_ctx_init(&ctx, p, &spec, NULL, NULL, err));
     uint8_t *active = srm_malloc((size_t)ctx.m, 1, "active set", err);
     srm_status st = active ? SRM_OK : SRM_ENOMEM;
     if (st == SRM_OK) {

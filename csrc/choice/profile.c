@@ -31,6 +31,27 @@ srm_status srm_profile_validate(const srm_profile *p, srm_error *err) {
         }
         total += w;
         const int32_t *lv = p->levels + b * m;
+        if (m <= 63) {
+            /* fast path: the used levels as a bit set; dense iff it is {0, ..., max}. Out-of-range
+             * levels fall through to the detailed check below, which names them. */
+            uint64_t used = 0;
+            int ok = 1;
+            for (int32_t c = 0; c < m; c++) {
+                const int32_t l = lv[c];
+                ok &= (l >= -1) & (l < m);
+                used |= (l >= 0 && l < m) ? (uint64_t)1 << l : 0;
+            }
+            if (ok && (used & (used + 1)) == 0) {
+                if (p->utilities != NULL)
+                    for (int32_t c = 0; c < m; c++)
+                        if (!isfinite(p->utilities[b * m + c])) {
+                            st = srm_fail(err, SRM_EVALUE, "utilities: ballot %lld, candidate %d is NaN or infinite",
+                                          (long long)b, (int)c);
+                            break;
+                        }
+                continue;
+            }
+        }
         int32_t max_level = -1;
         memset(seen, 0, (size_t)m);
         for (int32_t c = 0; c < m; c++) {
@@ -116,6 +137,35 @@ srm_status srm_profile_restrict(const srm_profile *p, const int32_t *cands, int3
     return st;
 }
 
+srm_status srm_levels_from_rankings(const int32_t *rankings, int64_t n, int32_t L, int32_t m, int32_t *levels,
+                                    srm_error *err) {
+    if (n < 1 || m < 1 || L < 0)
+        return srm_fail(err, SRM_EVALUE, "rankings: need at least one ballot and one candidate");
+    for (int64_t b = 0; b < n; b++) {
+        const int32_t *r = rankings + b * L;
+        int32_t *lv = levels + b * m;
+        for (int32_t c = 0; c < m; c++)
+            lv[c] = -1;
+        int padded = 0;
+        for (int32_t i = 0; i < L; i++) {
+            const int32_t c = r[i];
+            if (c == -1) {
+                padded = 1;
+                continue;
+            }
+            if (c < -1 || c >= m)
+                return srm_fail(err, SRM_EVALUE, "rankings: ballot %lld has candidate id %d out of range [0, %d)",
+                                (long long)b, (int)c, (int)m);
+            if (padded)
+                return srm_fail(err, SRM_EVALUE, "rankings: ballot %lld has an id after -1 padding", (long long)b);
+            if (lv[c] >= 0)
+                return srm_fail(err, SRM_EVALUE, "rankings: ballot %lld repeats candidate %d", (long long)b, (int)c);
+            lv[c] = i;
+        }
+    }
+    return SRM_OK;
+}
+
 static int cmp_desc(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x < y) - (x > y);
@@ -140,7 +190,37 @@ srm_status srm_levels_from_scores_f64(const double *scores, int64_t n, int32_t m
         }
         if (st != SRM_OK)
             break;
-        qsort(row, (size_t)m, sizeof(double), cmp_desc);
+        if (m <= 16) {
+            /* short rows: level = number of distinct values above, counted branch-free (each value
+             * counted at its first occurrence). */
+            uint8_t first[16];
+            for (int32_t d = 0; d < m; d++) {
+                int dup = 0;
+                for (int32_t e = 0; e < d; e++)
+                    dup |= s[e] == s[d];
+                first[d] = (uint8_t)!dup;
+            }
+            for (int32_t c = 0; c < m; c++) {
+                int32_t above = 0;
+                for (int32_t d = 0; d < m; d++)
+                    above += (s[d] > s[c]) & first[d];
+                levels[i * m + c] = above;
+            }
+            continue;
+        }
+        if (m <= 32) { /* insertion sort: faster than qsort on short rows */
+            for (int32_t a = 1; a < m; a++) {
+                const double x = row[a];
+                int32_t j = a - 1;
+                while (j >= 0 && row[j] < x) {
+                    row[j + 1] = row[j];
+                    j--;
+                }
+                row[j + 1] = x;
+            }
+        } else {
+            qsort(row, (size_t)m, sizeof(double), cmp_desc);
+        }
         int32_t u = 0; /* distinct values, descending, in row[0..u) */
         for (int32_t c = 0; c < m; c++)
             if (u == 0 || row[c] != row[u - 1])

@@ -290,6 +290,36 @@ static PyObject *py_levels_from_scores(PyObject *self, PyObject *args) {
     return levels;
 }
 
+static PyObject *py_levels_from_rankings(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *ro;
+    int m = 0;
+    if (!PyArg_ParseTuple(args, "Oi", &ro, &m))
+        return NULL;
+    PyArrayObject *r = srm_py_array(ro, NPY_INT32, 2, "rankings");
+    if (r == NULL)
+        return NULL;
+    npy_intp dims[2] = {PyArray_DIM(r, 0), m};
+    PyObject *levels = PyArray_SimpleNew(2, dims, NPY_INT32);
+    if (levels == NULL) {
+        Py_DECREF(r);
+        return NULL;
+    }
+    srm_error err;
+    srm_error_clear(&err);
+    srm_status st;
+    const int32_t *rp = (const int32_t *)PyArray_DATA(r);
+    const npy_intp L = PyArray_DIM(r, 1);
+    Py_BEGIN_ALLOW_THREADS st = srm_levels_from_rankings(rp, dims[0], (int32_t)L, (int32_t)m,
+                                                         (int32_t *)PyArray_DATA((PyArrayObject *)levels), &err);
+    Py_END_ALLOW_THREADS Py_DECREF(r);
+    if (st != SRM_OK) {
+        Py_DECREF(levels);
+        return srm_py_raise(st, &err);
+    }
+    return levels;
+}
+
 static PyObject *py_restrict(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *lv, *w, *u, *cands_obj;
@@ -337,20 +367,32 @@ done:
 
 static PyObject *py_aggregate(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *lv, *w, *u, *spec_dict, *active_obj = Py_None;
+    PyObject *lv, *w, *u, *spec_dict, *active_obj = Py_None, *sup_obj[2] = {Py_None, Py_None};
     int winners_only = 0;
-    if (!PyArg_ParseTuple(args, "OOOO|pO", &lv, &w, &u, &spec_dict, &winners_only, &active_obj))
+    if (!PyArg_ParseTuple(args, "OOOO|pOOO", &lv, &w, &u, &spec_dict, &winners_only, &active_obj, &sup_obj[0],
+                          &sup_obj[1]))
         return NULL;
     srm_py_profile p;
     srm_py_rule_spec s;
     memset(&s, 0, sizeof s);
-    PyArrayObject *active = NULL;
+    PyArrayObject *active = NULL, *sup[2] = {NULL, NULL};
     PyObject *levels = NULL, *scores = NULL, *res = NULL;
     if (srm_py_profile_from(lv, w, u, &p) < 0)
         goto done;
     if (srm_py_rule_spec_from(spec_dict, p.view.n_candidates, p.view.n_ballots, &s) < 0)
         goto done;
     npy_intp m = p.view.n_candidates;
+    for (int k = 0; k < 2; k++) {
+        if (sup_obj[k] == Py_None)
+            continue;
+        sup[k] = srm_py_array(sup_obj[k], NPY_FLOAT64, 2, "support");
+        if (sup[k] == NULL)
+            goto done;
+        if (PyArray_DIM(sup[k], 0) != m || PyArray_DIM(sup[k], 1) != m) {
+            PyErr_Format(PyExc_ValueError, "support: expected shape [%zd, %zd]", (Py_ssize_t)m, (Py_ssize_t)m);
+            goto done;
+        }
+    }
     srm_error err;
     srm_error_clear(&err);
     srm_status st;
@@ -383,7 +425,9 @@ static PyObject *py_aggregate(PyObject *self, PyObject *args) {
         goto done;
     int32_t *lp = (int32_t *)PyArray_DATA((PyArrayObject *)levels);
     double *sp = (double *)PyArray_DATA((PyArrayObject *)scores);
-    Py_BEGIN_ALLOW_THREADS st = srm_aggregate(&p.view, &s.spec, lp, sp, &err);
+    const double *s0 = sup[0] ? (const double *)PyArray_DATA(sup[0]) : NULL;
+    const double *s1 = sup[1] ? (const double *)PyArray_DATA(sup[1]) : NULL;
+    Py_BEGIN_ALLOW_THREADS st = srm_aggregate_with_support(&p.view, &s.spec, s0, s1, lp, sp, &err);
     Py_END_ALLOW_THREADS if (st != SRM_OK) {
         srm_py_raise(st, &err);
         goto done;
@@ -391,6 +435,8 @@ static PyObject *py_aggregate(PyObject *self, PyObject *args) {
     res = PyTuple_Pack(2, levels, scores);
 done:
     Py_XDECREF(active);
+    Py_XDECREF(sup[0]);
+    Py_XDECREF(sup[1]);
     Py_XDECREF(levels);
     Py_XDECREF(scores);
     srm_py_rule_spec_release(&s);
@@ -605,9 +651,12 @@ PyMethodDef srm_choice_methods[] = {
     {"_choice_margins_from_scores", py_margins_from_scores, METH_VARARGS,
      "(scores, weights|None, n_threads) -> (support, margins) directly from a score matrix."},
     {"_choice_levels_from_scores", py_levels_from_scores, METH_VARARGS, "(scores) -> int32 tiers per row."},
+    {"_choice_levels_from_rankings", py_levels_from_rankings, METH_VARARGS,
+     "(rankings int32 [N, L] padded with -1, m) -> levels [N, M]."},
     {"_choice_restrict", py_restrict, METH_VARARGS, "(levels, weights, utilities|None, candidates) -> (levels, utilities)."},
     {"_choice_aggregate", py_aggregate, METH_VARARGS,
-     "(levels, weights, utilities|None, spec[, winners_only, active]) -> (levels, scores) or winners."},
+     "(levels, weights, utilities|None, spec[, winners_only, active, support_strict, support_extended]) -> "
+     "(levels, scores) or winners."},
     {"_choice_rule_table", py_rule_table, METH_NOARGS,
      "[(id, name, default order, supported orders, default margin mode), ...]."},
     {"_choice_kemeny", py_kemeny, METH_VARARGS,

@@ -60,6 +60,12 @@ srm_status srm_margins_from_scores_f64(const double *scores, const double *weigh
 srm_status srm_levels_from_scores_f64(const double *scores, int64_t n, int32_t m, int32_t *levels,
                                       srm_error *err);
 
+/* Levels from ballots listed best first: rankings [N, L] candidate ids in [0, M), padded at the end
+ * with -1 (no tie can be expressed; an id after padding, a repeated id or an id out of range is an
+ * error naming the ballot). levels [N, M]: position in the ballot, -1 = not listed. */
+srm_status srm_levels_from_rankings(const int32_t *rankings, int64_t n, int32_t L, int32_t m, int32_t *levels,
+                                    srm_error *err);
+
 /* Restrict a profile to candidates cands[0..k-1] (distinct ids in [0, M)): levels_out [N, k] gets
  * the re-densified tiers of those candidates in the given order (a ballot ranking none of them
  * becomes all -1). utilities_out [N, k] may be NULL; it is filled when p->utilities is set. */
@@ -159,6 +165,13 @@ int srm_rule_supports_order(srm_rule_id rule, srm_order_method order);
  * plurality, lottery probability, ...), it is written, else NaN. */
 srm_status srm_aggregate(const srm_profile *p, const srm_rule_spec *spec, int32_t *levels_out /*[M]*/,
                          double *scores_out /*[M] or NULL*/, srm_error *err);
+
+/* srm_aggregate with the profile's support matrices already computed (as srm_profile_margins
+ * writes them; either may be NULL = computed here when the rule needs it). Saves the O(N M^2) pass
+ * when one profile is aggregated many times; the caller guarantees they belong to p. */
+srm_status srm_aggregate_with_support(const srm_profile *p, const srm_rule_spec *spec, const double *support_strict,
+                                      const double *support_extended, int32_t *levels_out, double *scores_out,
+                                      srm_error *err);
 
 /* Winner set (the rule's B1 under ITERATED semantics, i.e. pv's VotingMethod) restricted to the
  * candidates with active[c] != 0 (active may be NULL = all): winners_out[c] = 1 or 0. */
