@@ -135,3 +135,23 @@ def ranked_pairs_order(margins: np.ndarray, tie_break: list[int] | None = None) 
     # the locked relation is a tournament's transitive closure: sort by number of dominated
     beats = (reach & ~np.eye(m, dtype=bool)).sum(axis=1)
     return [int(c) for c in np.argsort(-beats, kind="stable")]
+
+
+def irv_winners(levels: np.ndarray, weights: np.ndarray) -> list[int]:
+    """Instant runoff by definition (simultaneous elimination of every candidate with the fewest
+    first places among those still in; exhausted ballots count for nobody): the candidates left when
+    one remains or all remaining have equal first-place weight."""
+    m = levels.shape[1]
+    big = np.iinfo(np.int32).max
+    w = weights.astype(np.float64)
+    active = np.ones(m, dtype=bool)
+    while True:
+        lv = np.where(active[None, :] & (levels >= 0), levels, big)
+        best = lv.min(axis=1)
+        is_top = (lv == best[:, None]) & (best[:, None] < big)
+        unique = is_top.sum(axis=1) == 1
+        firsts = np.bincount(np.argmax(is_top, axis=1)[unique], weights=w[unique], minlength=m)
+        live = firsts[active]
+        if active.sum() == 1 or np.all(live == live[0]):
+            return np.flatnonzero(active).tolist()
+        active &= ~(firsts == live.min())
