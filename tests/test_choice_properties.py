@@ -7,13 +7,14 @@ Profiles are drawn as (m, number of ballot draws, ballot kind, seed) and built w
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from _choice_oracles import KINDS, margins_of, random_profile, tiers_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import socialrm as srm
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Pairwise (margin-based) Condorcet-consistent rules: any ballots, either margin mode.
 CONDORCET_PAIRWISE = ["copeland", "llull", "kemeny", "minimax", "schulze", "ranked_pairs", "slater", "split_cycle"]
@@ -177,7 +178,8 @@ def _ml_unique(levels, weights) -> bool:
 def test_cardinal_rules_anonymous_and_neutral(spec):
     m, n, _, seed = spec
     rng = np.random.default_rng(seed)
-    U = np.round(rng.random((n, m)), 1) + 0.05  # positive (Nash), ties possible
+    # eighths: positive (Nash), ties happen, and sums are exact whatever the voter order
+    U = (np.round(rng.random((n, m)) * 8) + 1) / 8
     P = srm.Profile.from_scores(U)
     pi = rng.permutation(m)
     V = np.empty_like(U)
@@ -186,3 +188,16 @@ def test_cardinal_rules_anonymous_and_neutral(spec):
     for rule in registered(["utilitarian", "relative_utilitarian", "egalitarian", "nash"]):
         base = srm.aggregate(P, rule=rule).ranks
         np.testing.assert_array_equal(np.asarray(srm.aggregate(Q, rule=rule).ranks)[pi], base, err_msg=rule)
+
+
+@pytest.mark.xfail(strict=True, reason="engine: cardinal scores are compared with tolerance 0, so candidates "
+                   "whose mean utilities are equal in exact arithmetic tie or not depending on rounding, "
+                   "i.e. on the voter order (csrc/choice/aggregate.c sets ctx->tol = 0 for utilities)")
+def test_cardinal_ties_do_not_depend_on_voter_order():
+    rng = np.random.default_rng(1)
+    U = np.round(rng.random((7, 6)), 1) + 0.05
+    # candidates 0 and 2 have equal utility sums in exact arithmetic (3.65 each)
+    assert round(U[:, 0].sum(), 9) == round(U[:, 2].sum(), 9)
+    for order in (np.arange(7), np.arange(7)[::-1]):
+        ranks = srm.aggregate(srm.Profile.from_scores(U[order]), rule="utilitarian").ranks
+        assert ranks[0] == ranks[2]
