@@ -95,7 +95,7 @@ def _run_aggregate(args) -> int:
         return 2
     rules = args.rules or ["schulze"]
     known = set(choice.available_rules())
-    unknown = [r for r in rules if r not in known]
+    unknown = [r for r in rules if not _is_rule(r)]
     if unknown:
         print(f"socialrm aggregate: unknown rule(s) {', '.join(unknown)}; available: "
               f"{', '.join(sorted(known))}", file=sys.stderr)
@@ -128,6 +128,17 @@ def _run_aggregate(args) -> int:
     return status
 
 
+def _is_rule(name: str) -> bool:
+    """A registry name or one of its aliases ("irv", "beat_path", ...)."""
+    from . import choice
+
+    try:
+        choice.rule_info(name)
+    except (ValueError, KeyError):
+        return False
+    return True
+
+
 def _fmt_weight(w) -> str:
     w = float(w)
     return f"{int(w):,}" if w.is_integer() else f"{w:,.3f}"
@@ -135,7 +146,8 @@ def _fmt_weight(w) -> str:
 
 def find_preflib_dir(explicit: str | None = None) -> Path | None:
     """The shared PrefLib folder: ``explicit`` if given, else ``$SOCIALRM_SHARED_DATA/preflib``,
-    else ``../shared/data/preflib`` relative to the current directory or to the repository root."""
+    else ``shared/data/preflib`` in the current directory or the repository root or one of their
+    three nearest parents (``../shared/data/preflib`` beside a checkout)."""
     if explicit is not None:
         path = Path(explicit)
         return path if path.is_dir() else None
@@ -144,9 +156,10 @@ def find_preflib_dir(explicit: str | None = None) -> Path | None:
     if env:
         candidates.append(Path(env) / "preflib")
     repo_root = Path(__file__).resolve().parents[1]
-    for base in (Path.cwd(), repo_root):
-        candidates.append(base.parent / "shared" / "data" / "preflib")
-        candidates.append(base / "shared" / "data" / "preflib")
+    for base in (Path.cwd().resolve(), repo_root):
+        # ../shared beside the checkout first; then further up (a git worktree sits one level deeper)
+        for ancestor in [base, *list(base.parents)[:3]]:
+            candidates.append(ancestor / "shared" / "data" / "preflib")
     for path in candidates:
         if path.is_dir():
             return path
