@@ -20,7 +20,7 @@ DEMO_RULES = ("plurality", "borda", "instant_runoff", "copeland", "kemeny", "min
 DEMO_FILE = Path("00005_-_burlington") / "00005-00000002.toi"
 
 
-def register(sub: "argparse._SubParsersAction") -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     """Add every subcommand to the ``socialrm`` parser."""
     _add_aggregate(sub)
     _add_demo(sub)
@@ -192,9 +192,10 @@ def _run_demo(args) -> int:
     P = choice.read_preflib(str(path))
     names = [str(c) for c in P.candidates]
     rules = [r for r in DEMO_RULES if r in set(choice.available_rules())]
-    lines = [f"Election: {path.name} -- {P.n_candidates} candidates, {_fmt_weight(P.n_voters)} voters, "
-             f"{P.n_ballots} distinct ballots (truncated ballots: ranked above unranked for Borda-type "
-             "rules, pairs of unranked candidates ignored by the pairwise rules)", ""]
+    header = (f"Election: {path.name} -- {P.n_candidates} candidates, {_fmt_weight(P.n_voters)} voters, "
+              f"{P.n_ballots} distinct ballots (truncated ballots: ranked above unranked for Borda-type "
+              "rules, pairs of unranked candidates ignored by the pairwise rules)")
+    lines = [header, ""]
     cw = P.condorcet_winner()
     lines.append("Condorcet winner: " + (names[int(cw)] if cw is not None else "none (majority cycle)"))
     lines.append("")

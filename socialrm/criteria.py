@@ -22,8 +22,9 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -792,7 +793,7 @@ class Manipulation:
     rule : str
         The rule.
     ballot_index : int
-        Row of the true ballot type in ``P.levels``.
+        Row of ``P.levels`` holding the true ballot (the first such row if several do).
     true_ballot : numpy.ndarray
         The coalition's true ballot as levels (0 = best, -1 = unranked).
     coalition_size : float
@@ -879,7 +880,8 @@ def find_manipulation(
 ) -> Manipulation | None:
     """Search exhaustively for a profitable misreport (CHOICE.md §4).
 
-    For each coalition size k (1 only when ``coalition=False``), each ballot type r whose weight is
+    Voters with identical ballots form one ballot type (duplicate rows of ``P`` are merged). For
+    each coalition size k (1 only when ``coalition=False``), each ballot type r whose weight is
     at least k, and each linear ballot L ≠ r (in lexicographic order of permutations), weight k is
     moved from r to L and the rule is re-run. The first misreport whose outcome the true ballot r
     strictly prefers is returned, so the result uses the smallest coalition that succeeds.
@@ -934,10 +936,23 @@ def find_manipulation(
         return None
     if max_coalition is not None and (not isinstance(max_coalition, numbers.Integral) or max_coalition < 1):
         raise ValueError(f"max_coalition: expected an int >= 1 or None, got {max_coalition!r}")
+    # A coalition is every voter with the same true ballot: merge duplicate rows first (in order of
+    # first appearance), and report the first row of P holding the manipulators' ballot.
+    D = P.deduplicated() if _has_duplicate_rows(P) else P
     if isinstance(rule, str):
-        return _find_manipulation_c(P, rule, coalition, max_candidates, comparison, max_coalition, n_threads,
-                                    rule_options)
-    return _find_manipulation_py(P, rule, coalition, comparison, max_coalition, rule_options)
+        found = _find_manipulation_c(D, rule, coalition, max_candidates, comparison, max_coalition, n_threads,
+                                     rule_options)
+    else:
+        found = _find_manipulation_py(D, rule, coalition, comparison, max_coalition, rule_options)
+    if found is not None and D is not P:
+        rows = np.flatnonzero(np.all(np.asarray(P.levels) == found.true_ballot[None, :], axis=1))
+        found.ballot_index = int(rows[0])
+    return found
+
+
+def _has_duplicate_rows(P) -> bool:
+    levels = np.asarray(P.levels)
+    return np.unique(levels, axis=0).shape[0] < levels.shape[0]
 
 
 def _find_manipulation_c(P, rule, coalition, max_candidates, comparison, max_coalition, n_threads, options):
@@ -975,7 +990,7 @@ def _find_manipulation_py(P, rule, coalition, comparison, max_coalition, options
     big = np.concatenate([levels, levels[:1]], axis=0)
     types = [t for t in range(levels.shape[0]) if weights[t] > 0]
     max_w = max(weights[t] for t in types)
-    k_max = max(1, int(math.floor(max_w + _REL_EPS))) if coalition else 1
+    k_max = max(1, math.floor(max_w + _REL_EPS)) if coalition else 1
     if max_coalition is not None:
         k_max = min(k_max, int(max_coalition))
     for k in range(1, k_max + 1):

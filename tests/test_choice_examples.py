@@ -367,8 +367,11 @@ def test_irv_compromising():
 
 
 def test_cardinal_example():
-    from pref_voting.utility_methods import (maximin_ranking, relative_utilitarian_ranking,
-                                             sum_utilitarian_ranking)
+    from pref_voting.utility_methods import (
+        maximin_ranking,
+        relative_utilitarian_ranking,
+        sum_utilitarian_ranking,
+    )
     from pref_voting.utility_profiles import UtilityProfile
 
     U = np.array([[1, 0.5, 0.45], [1, 0.5, 0.45], [0, 0.4, 0.45]])  # x, y, z

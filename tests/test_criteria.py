@@ -293,3 +293,13 @@ def test_manipulation_bad_input():
         srm.find_manipulation(P, "borda", comparison="best")
     with pytest.raises(ValueError, match="max_candidates"):
         srm.find_manipulation(P, "borda", max_candidates=1)
+
+
+def test_duplicate_rows_form_one_coalition():
+    # 3 A>B>C, 2 B>C>A given as five separate rows: Borda elects B (7 vs 6); two A>B>C voters
+    # together report A>C>B and A wins 6:5:4 (one alone only creates a tie)
+    P = srm.Profile.from_rankings([[0, 1, 2]] * 3 + [[1, 2, 0]] * 2)
+    found = srm.find_manipulation(P, "borda")
+    assert found is not None and found.coalition_size == 2 and found.ballot_index == 0
+    assert found.reported_ballot == [0, 2, 1] and tiers_of(found.manipulated.ranks)[0] == [0]
+    assert srm.find_manipulation(P, "borda", coalition=False) is None
