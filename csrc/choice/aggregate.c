@@ -211,8 +211,26 @@ srm_status rule_ctx_init(rule_ctx *ctx, const srm_profile *p, const srm_rule_spe
     ctx->total = total;
     ctx->integral = integral;
     ctx->tol = integral ? 0.0 : 1e-9 * total * (m > 1 ? m : 1);
-    if (is_cardinal(spec->rule))
-        ctx->tol = 0.0; /* utilities: equal sums are ties, as given */
+    if (is_cardinal(spec->rule)) {
+        /* Sums of real utilities depend on the summation order (permuting voters changes the last
+         * bits), so equal-up-to-rounding scores tie: tolerance 1e-9 relative to the largest
+         * magnitude a score term can have. */
+        double scale = 1.0;
+        const int64_t nm = p->n_ballots * (int64_t)m;
+        for (int64_t k = 0; k < nm; k++) {
+            double x = fabs(p->utilities[k]);
+            if (spec->rule == SRM_RULE_NASH) {
+                const double d = spec->disagreement ? spec->disagreement[k / m] : 0.0;
+                const double gain = p->utilities[k] - d;
+                x = gain > 0.0 ? fabs(log(gain)) : 0.0;
+            } else if (spec->rule == SRM_RULE_RELATIVE_UTILITARIAN) {
+                x = 1.0;
+            }
+            if (x > scale)
+                scale = x;
+        }
+        ctx->tol = 1e-9 * scale;
+    }
     if ((spec->rule == SRM_RULE_IRV || spec->rule == SRM_RULE_COOMBS) && m <= 64)
         SRM_TRY(elim_cache_new(ctx, &ctx->elim, err));
     if (!needs_pairwise(spec->rule))

@@ -8,7 +8,9 @@
  *   egalitarian           min over voters of positive weight of u_i(a); with groups, the minimum
  *                         over groups of the group's weighted mean utility
  *   Nash                  sum_i w_i log(u_i(a) - d_i) / sum_i w_i; -inf (bottom tier) when some
- *                         voter of positive weight has u_i(a) <= d_i */
+ *                         voter of positive weight has u_i(a) <= d_i
+ *
+ * Scores within 1e-9 x (largest |utility|, or |log gain| for Nash) tie: the sums are not exact. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
