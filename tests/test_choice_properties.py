@@ -190,10 +190,9 @@ def test_cardinal_rules_anonymous_and_neutral(spec):
         np.testing.assert_array_equal(np.asarray(srm.aggregate(Q, rule=rule).ranks)[pi], base, err_msg=rule)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: cardinal scores are compared with tolerance 0, so candidates "
-                   "whose mean utilities are equal in exact arithmetic tie or not depending on rounding, "
-                   "i.e. on the voter order (csrc/choice/aggregate.c sets ctx->tol = 0 for utilities)")
 def test_cardinal_ties_do_not_depend_on_voter_order():
+    # Regression: cardinal scores were once compared exactly, so mathematically equal means tied or
+    # not depending on rounding, i.e. on the order of the voters.
     rng = np.random.default_rng(1)
     U = np.round(rng.random((7, 6)), 1) + 0.05
     # candidates 0 and 2 have equal utility sums in exact arithmetic (3.65 each)
