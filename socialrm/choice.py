@@ -17,7 +17,15 @@ Conventions (see ``CHOICE.md`` §0 of the design notes):
   the rest, ...), ``"elimination"`` (reverse elimination order), ``"layers"`` (undefeated first,
   with the full profile's defeat relation), ``"optimum"`` (Kemeny/Slater's optimal order) and
   ``"draw"`` (random ballot). :func:`rule_info` gives each rule's default.
-* Integer weights are exact; real weights are compared with relative tolerance 1e-9.
+* Integer weights are exact; real weights are compared with relative tolerance 1e-9 (and cardinal
+  scores with 1e-9 times the largest utility), so results do not depend on the order of the voters.
+
+Truncated ballots and ties, per rule family: plurality / anti-plurality count a ballot only for a
+*unique* top / bottom candidate; instant runoff and Coombs give the ballot's weight to every member of
+its top / bottom tier (pref_voting's "approval" counting); a ballot's bottom tier is its unranked
+candidates when it has any; the random ballot lottery splits a tied top tier's weight; Borda and the
+Borda-based rules (Black, Baldwin, Nanson) use the extended reading by default, pairwise rules the
+strict one (both selectable with ``margin_mode``); Bucklin positions count only ranked candidates.
 """
 
 from __future__ import annotations
@@ -288,7 +296,10 @@ class Profile:
         The scores are kept as :attr:`utilities`, so cardinal rules (``"utilitarian"``,
         ``"egalitarian"``, ``"nash"``, ...) work on the result.
         """
-        s = np.asarray(scores)
+        try:
+            s = np.asarray(scores)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"scores: cannot convert to an array ({exc})") from None
         if s.dtype == bool or s.dtype.kind not in "iuf":
             raise TypeError(f"scores: expected a numeric array, got dtype {s.dtype}")
         if s.ndim != 2:
