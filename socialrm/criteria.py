@@ -37,10 +37,13 @@ __all__ = [
     "CriterionResult",
     "DistortionResult",
     "Manipulation",
+    "WorstCaseDistortion",
     "check_criteria",
     "criteria_table",
     "distortion",
     "find_manipulation",
+    "kendall_tau_distance",
+    "worst_case_distortion",
 ]
 
 #: Criteria understood by :func:`check_criteria`, in report order.
@@ -777,6 +780,138 @@ def distortion(
     else:
         ratio = 1.0 if difference <= _REL_EPS * max(1.0, abs(best)) else math.inf
     return DistortionResult(_rule_label(rule), chosen, welfare, optimum, best, ratio, difference, sw, order)
+
+
+@dataclass
+class WorstCaseDistortion:
+    """Worst-case distortion of a rule's choice on one ordinal profile (unit-sum utilities).
+
+    Attributes
+    ----------
+    rule : str
+        The rule.
+    chosen : numpy.ndarray
+        The rule's top tier (welfare averaged uniformly over it).
+    distortion : float
+        ``max_a max_u SW(a) / SW(chosen)`` over unit-sum utilities consistent with the ballots;
+        ``inf`` when every ballot can give the chosen candidates zero utility while some candidate
+        keeps a positive welfare.
+    worst_candidate : int
+        The candidate ``a`` attaining the maximum.
+    ratios : numpy.ndarray
+        The maximum ratio for every candidate ``a``.
+    utilities : numpy.ndarray or None
+        A witness, one unit-sum utility vector per ballot row ``[n_ballots, m]`` consistent with it,
+        attaining ``distortion`` (None when it is infinite).
+    """
+
+    rule: str
+    chosen: np.ndarray
+    distortion: float
+    worst_candidate: int
+    ratios: np.ndarray
+    utilities: np.ndarray | None
+
+
+def _prefix_vertices(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices of each ballot's utility polytope {u >= 0, Σu = 1, u monotone in the ballot}.
+
+    They are the uniform distributions over the ballot's upper sets: the first j tiers, j = 1..T
+    (unranked candidates form the last tier). Returns ``inside`` [N, J, M] (candidate in the j-th
+    upper set) and ``value`` [N, J] (1 / size of that set), J = the largest T; padding vertices
+    repeat the full set."""
+    lv = levels.astype(np.int64)
+    n, m = lv.shape
+    top = lv.max(axis=1, keepdims=True)
+    tiers = np.where(lv < 0, top + 1, lv)  # unranked: one last tier
+    n_tiers = tiers.max(axis=1) + 1
+    J = int(n_tiers.max())
+    j = np.arange(J)[None, :, None]
+    inside = tiers[:, None, :] <= np.minimum(j, (n_tiers - 1)[:, None, None])
+    value = 1.0 / inside.sum(axis=2)
+    return inside, value
+
+
+def worst_case_distortion(P, rule: str | Callable = "borda", *, tol: float = 1e-12,
+                          **rule_options: Any) -> WorstCaseDistortion:
+    """Worst-case distortion of ``rule`` on the ordinal profile ``P`` (CHOICE.md §3 (ii)).
+
+    Over all unit-sum utility profiles consistent with the ballots (``a ≻ b ⇒ u(a) >= u(b)``, tied
+    candidates equal, unranked candidates tied below the ranked ones; ``Σ_a u_i(a) = 1``, ``u >= 0``),
+    the largest ``SW(a) / SW(B_1)``, with ``SW(c) = Σ_i w_i u_i(c)`` and ``SW(B_1)`` the uniform
+    average over the rule's top tier.
+
+    This is the linear-fractional program that CHOICE.md writes as a Charnes-Cooper LP per ``a``.
+    It is solved exactly without an LP solver: each ballot's feasible set is a polytope whose
+    vertices are the uniform distributions over its upper sets, the objective is a ratio of two
+    separable linear functions, and Dinkelbach's method (pick, per ballot, the vertex maximising
+    ``w_i (u_i(a) - λ u_i(B_1))``, update λ to the new ratio) reaches the optimum in finitely many
+    steps.
+
+    Parameters
+    ----------
+    P : Profile
+        The ordinal profile.
+    rule : str or callable, default="borda"
+        A registry name or a callable accepted by :func:`socialrm.aggregate`.
+    tol : float, default=1e-12
+        Relative stopping tolerance of the Dinkelbach iteration.
+    **rule_options
+        Passed to :func:`socialrm.aggregate`.
+
+    Returns
+    -------
+    WorstCaseDistortion
+
+    Examples
+    --------
+    >>> P = Profile.from_rankings([[0, 1, 2]] * 3 + [[1, 2, 0]] * 2)
+    >>> round(worst_case_distortion(P, "plurality").distortion, 9)
+    3.0
+    """
+    order = _engine().aggregate(P, rule=rule, **rule_options)
+    ranks = np.asarray(order.ranks)
+    chosen = np.flatnonzero(ranks == ranks.min())
+    levels = np.asarray(P.levels)
+    w = np.asarray(P.weights, dtype=np.float64)
+    live = w > 0
+    levels, w = levels[live], w[live]
+    inside, value = _prefix_vertices(levels)  # [N, J, M], [N, J]
+    util = inside * value[:, :, None]  # utility of each candidate at each vertex
+    d_vert = util[:, :, chosen].mean(axis=2)  # [N, J] welfare of the choice per vertex
+    m = ranks.shape[0]
+    ratios = np.empty(m)
+    picks = np.zeros((m, levels.shape[0]), dtype=np.int64)
+    zero_d = d_vert <= 0
+    can_zero = zero_d.any(axis=1)  # ballot can give the chosen candidates nothing
+    for a in range(m):
+        n_vert = util[:, :, a]
+        if np.all(can_zero) and np.any(np.where(zero_d, n_vert, 0.0).max(axis=1) > 0):
+            ratios[a] = math.inf
+            continue
+        pick = np.full(levels.shape[0], inside.shape[1] - 1)  # start: uniform over all
+        rows = np.arange(levels.shape[0])
+        lam = float(w @ n_vert[rows, pick]) / float(w @ d_vert[rows, pick])
+        for _ in range(10_000):
+            gain = n_vert - lam * d_vert
+            pick = np.argmax(gain, axis=1)
+            num = float(w @ n_vert[rows, pick])
+            den = float(w @ d_vert[rows, pick])
+            # F(λ) = max_u N(u) - λ D(u) = 0 at the optimum. While F > 0 the maximiser has D > 0
+            # (D = 0 everywhere with N > 0 is the unbounded case excluded above).
+            if num - lam * den <= tol * max(1.0, abs(num)):
+                break
+            lam = num / den
+        ratios[a] = lam
+        picks[a] = pick
+    worst = int(np.argmax(ratios))
+    if math.isinf(ratios[worst]):
+        witness = None
+    else:
+        full = np.zeros((live.shape[0], m))
+        full[live] = util[np.arange(levels.shape[0]), picks[worst]]
+        witness = full
+    return WorstCaseDistortion(_rule_label(rule), chosen, float(ratios[worst]), worst, ratios, witness)
 
 
 # --------------------------------------------------------------------------------------------

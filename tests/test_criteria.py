@@ -303,3 +303,102 @@ def test_duplicate_rows_form_one_coalition():
     assert found is not None and found.coalition_size == 2 and found.ballot_index == 0
     assert found.reported_ballot == [0, 2, 1] and tiers_of(found.manipulated.ranks)[0] == [0]
     assert srm.find_manipulation(P, "borda", coalition=False) is None
+
+
+# -------------------------------------------------------------------------------------------------
+# worst-case distortion (CHOICE.md §3 (ii))
+
+
+def _charnes_cooper_lp(levels, weights, chosen, a_star):
+    """The LP of CHOICE.md §3 (ii), solved by scipy: max Σ w_i y_i(a*) s.t. Σ_a y_i(a) = t, y monotone
+    in each ballot (ties equal, unranked tied last), Σ w_i mean_{x ∈ chosen} y_i(x) = 1, y, t >= 0."""
+    from scipy.optimize import linprog
+
+    n, m = levels.shape
+    nv = n * m + 1  # y[i, a] then t
+    A_eq, b_eq, A_ub, b_ub = [], [], [], []
+    for i in range(n):
+        row = np.zeros(nv)
+        row[i * m:(i + 1) * m] = 1
+        row[-1] = -1
+        A_eq.append(row)
+        b_eq.append(0)
+        lv = np.where(levels[i] < 0, levels[i].max() + 1, levels[i])
+        for a in range(m):
+            for b in range(m):
+                if lv[a] == lv[b] and a < b:
+                    row = np.zeros(nv)
+                    row[i * m + a], row[i * m + b] = 1, -1
+                    A_eq.append(row)
+                    b_eq.append(0)
+                elif lv[b] == lv[a] + 1:  # consecutive tiers: y(b) <= y(a)
+                    row = np.zeros(nv)
+                    row[i * m + b], row[i * m + a] = 1, -1
+                    A_ub.append(row)
+                    b_ub.append(0)
+    row = np.zeros(nv)
+    for i in range(n):
+        for x in chosen:
+            row[i * m + x] = weights[i] / len(chosen)
+    A_eq.append(row)
+    b_eq.append(1)
+    c = np.zeros(nv)
+    for i in range(n):
+        c[i * m + a_star] = -weights[i]
+    res = linprog(c, A_ub=np.array(A_ub) if A_ub else None, b_ub=b_ub if b_ub else None, A_eq=np.array(A_eq),
+                  b_eq=b_eq, bounds=(0, None), method="highs")
+    if res.status == 3:
+        return np.inf
+    assert res.status == 0, res.message
+    return -res.fun
+
+
+@pytest.mark.parametrize("kind", ["linear", "truncated", "ties_truncated"])
+def test_worst_case_distortion_equals_the_lp(kind):
+    pytest.importorskip("scipy.optimize")
+    from _choice_oracles import random_profile
+
+    rng = np.random.default_rng(8)
+    for trial in range(25):
+        levels, weights = random_profile(rng, 3 + trial % 3, int(rng.integers(2, 6)), kind)
+        P = srm.Profile.from_levels(levels, weights=weights)
+        for rule in ("plurality", "borda", "copeland"):
+            res = srm.worst_case_distortion(P, rule)
+            for a in range(levels.shape[1]):
+                want = _charnes_cooper_lp(levels, weights, res.chosen, a)
+                if np.isinf(want):
+                    assert np.isinf(res.ratios[a])
+                else:
+                    assert res.ratios[a] == pytest.approx(want, rel=1e-7), (rule, a)
+            if res.utilities is not None:  # the witness is feasible and attains the value
+                U = res.utilities
+                np.testing.assert_allclose(U.sum(axis=1), 1)
+                sw = weights @ U
+                assert sw[res.worst_candidate] / sw[res.chosen].mean() == pytest.approx(res.distortion)
+
+
+def test_worst_case_distortion_values():
+    # 3 A>B>C, 2 B>C>A. Plurality elects A; worst case for B: A's voters indifferent (1/3 each), B's
+    # voters all-in on B: SW(B) / SW(A) = (1 + 2) / 1 = 3.
+    P = srm.Profile.from_rankings([[0, 1, 2]] * 3 + [[1, 2, 0]] * 2)
+    res = srm.worst_case_distortion(P, "plurality")
+    assert res.chosen.tolist() == [0] and res.worst_candidate == 1 and res.distortion == pytest.approx(3.0)
+    # Borda elects B, which nobody ranks first among A's voters: A's voters all-in on A,
+    # B's voters indifferent: (3 + 2/3) / (2/3) = 5.5
+    assert srm.worst_case_distortion(P, "borda").distortion == pytest.approx(5.5)
+    # Borda elects B (A 3, B 4, C 2, D 3) although nobody ranks B first: every voter can give B zero
+    # utility, so the distortion is unbounded (CHOICE.md §3: Borda's unit-sum distortion is unbounded)
+    Q = srm.Profile.from_rankings([[0, 1, 2, 3], [3, 1, 2, 0]])
+    res = srm.worst_case_distortion(Q, "borda")
+    assert res.chosen.tolist() == [1] and res.distortion == np.inf and res.utilities is None
+    assert np.isinf(_charnes_cooper_lp(np.asarray(Q.levels), np.ones(2), [1], 0)) if _has_scipy() else True
+    # plurality elects a top choice of someone: bounded
+    assert np.isfinite(srm.worst_case_distortion(Q, "plurality").distortion)
+
+
+def _has_scipy() -> bool:
+    try:
+        import scipy.optimize  # noqa: F401
+    except ImportError:
+        return False
+    return True
