@@ -821,7 +821,6 @@ def _prefix_vertices(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     upper set) and ``value`` [N, J] (1 / size of that set), J = the largest T; padding vertices
     repeat the full set."""
     lv = levels.astype(np.int64)
-    n, m = lv.shape
     top = lv.max(axis=1, keepdims=True)
     tiers = np.where(lv < 0, top + 1, lv)  # unranked: one last tier
     n_tiers = tiers.max(axis=1) + 1
