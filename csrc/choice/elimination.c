@@ -31,6 +31,7 @@ struct elim_cache {
     int32_t *ord;       /* [N, M] ranked candidates of each ballot by level (ties adjacent) */
     int32_t *n_ranked;  /* [N] */
     uint64_t *unranked; /* [N] bit set of the ballot's unranked candidates */
+    uint8_t *strict;    /* [N] 1 when the ballot has no tie among its ranked candidates */
     double *U;          /* [M] weight of ballots on which c is unranked */
     int32_t *top, *bot; /* [N] run state: first / last active position in ord */
 };
@@ -41,6 +42,7 @@ void elim_cache_free(struct elim_cache *c) {
     free(c->ord);
     free(c->n_ranked);
     free(c->unranked);
+    free(c->strict);
     free(c->U);
     free(c->top);
     free(c->bot);
@@ -60,11 +62,12 @@ srm_status elim_cache_new(const rule_ctx *ctx, struct elim_cache **out, srm_erro
     c->ord = srm_malloc((size_t)n * (size_t)m, sizeof(int32_t), "elimination cache", err);
     c->n_ranked = srm_malloc((size_t)n, sizeof(int32_t), "elimination cache", err);
     c->unranked = srm_malloc((size_t)n, sizeof(uint64_t), "elimination cache", err);
+    c->strict = srm_malloc((size_t)n, 1, "elimination cache", err);
     c->U = srm_calloc((size_t)m, sizeof(double), "elimination cache", err);
     c->top = srm_malloc((size_t)n, sizeof(int32_t), "elimination cache", err);
     c->bot = srm_malloc((size_t)n, sizeof(int32_t), "elimination cache", err);
     int32_t *count = srm_malloc((size_t)m + 1, sizeof(int32_t), "elimination cache", err);
-    if (!c->ord || !c->n_ranked || !c->unranked || !c->U || !c->top || !c->bot || !count) {
+    if (!c->ord || !c->n_ranked || !c->unranked || !c->strict || !c->U || !c->top || !c->bot || !count) {
         free(count);
         elim_cache_free(c);
         return SRM_ENOMEM;
@@ -85,13 +88,15 @@ srm_status elim_cache_new(const rule_ctx *ctx, struct elim_cache **out, srm_erro
         }
         for (int32_t l = 0; l < m; l++)
             count[l + 1] += count[l];
-        int32_t r = 0;
+        int32_t r = 0, max_level = -1;
         for (int32_t k = 0; k < m; k++)
             if (lv[k] >= 0) {
                 ord[count[lv[k]]++] = k;
                 r++;
+                max_level = lv[k] > max_level ? lv[k] : max_level;
             }
         c->n_ranked[b] = r;
+        c->strict[b] = max_level + 1 == r; /* dense levels: r ranked in r tiers = no tie */
         c->unranked[b] = unr;
     }
     free(count);
@@ -120,8 +125,12 @@ static void fast_tops(const rule_ctx *ctx, struct elim_cache *c, const uint8_t *
         c->top[b] = t;
         if (t >= r)
             continue; /* exhausted ballot */
-        const int32_t L = lv[ord[t]];
         const double w = p->weights[b];
+        if (c->strict[b]) {
+            sc[ord[t]] += w;
+            continue;
+        }
+        const int32_t L = lv[ord[t]];
         if (mode == 0) {
             int32_t i = t + 1;
             while (i < r && lv[ord[i]] == L && !active[ord[i]])
@@ -155,8 +164,12 @@ static void fast_bottoms(const rule_ctx *ctx, struct elim_cache *c, const uint8_
         c->bot[b] = t;
         if (t < 0)
             continue;
-        const int32_t L = lv[ord[t]];
         const double w = p->weights[b];
+        if (c->strict[b]) {
+            sc[ord[t]] += w;
+            continue;
+        }
+        const int32_t L = lv[ord[t]];
         for (int32_t i = t; i >= 0 && lv[ord[i]] == L; i--)
             if (active[ord[i]])
                 sc[ord[i]] += w;
