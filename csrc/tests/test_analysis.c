@@ -78,6 +78,43 @@ static void test_irv_compromising(void) {
     CHECK(info.found == 0, "no manipulation");
 }
 
+static void test_incremental_margins(void) {
+    /* CHOICE.md §6.2 cycle 4 A>B>C, 3 B>C>A, 2 C>A>B as nine unit rows: more rows than a McGarvey
+     * profile (M(M-1) = 6), so margin-only rules take the incremental path; the same single-voter
+     * search on the three weighted rows takes the plain path. Both must agree. */
+    const int32_t types[] = {0, 1, 2, 1, 2, 0, 2, 0, 1};
+    const int32_t counts[] = {4, 3, 2};
+    int32_t orders[27], lv9[27], lv3[9];
+    double w9[9], w3[3] = {4, 3, 2};
+    int32_t row = 0;
+    for (int32_t t = 0; t < 3; t++)
+        for (int32_t k = 0; k < counts[t]; k++, row++) {
+            memcpy(orders + row * 3, types + t * 3, 3 * sizeof *orders);
+            w9[row] = 1.0;
+        }
+    linear_levels(orders, 9, 3, lv9);
+    linear_levels(types, 3, 3, lv3);
+    srm_profile p9 = {3, 9, lv9, w9, NULL}, p3 = {3, 3, lv3, w3, NULL};
+    const srm_rule_id rules[] = {SRM_RULE_COPELAND, SRM_RULE_KEMENY, SRM_RULE_MINIMAX, SRM_RULE_SCHULZE,
+                                 SRM_RULE_RANKED_PAIRS, SRM_RULE_SPLIT_CYCLE, SRM_RULE_MAXIMAL_LOTTERY};
+    for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++)
+        for (int pref = 0; pref < 2; pref++) {
+            srm_rule_spec spec;
+            srm_rule_spec_init(&spec, rules[r]);
+            int32_t o9[3], r9[3], m9[3], o3[3], r3[3], m3[3];
+            srm_manipulation i9, i3;
+            srm_error err;
+            CHECK(srm_manipulation_search(&p9, &spec, 0, 0, (srm_preference)pref, 7, 2, o9, r9, m9, &i9, &err) ==
+                      SRM_OK, "%s", err.msg);
+            CHECK(srm_manipulation_search(&p3, &spec, 1, 1, (srm_preference)pref, 7, 2, o3, r3, m3, &i3, &err) ==
+                      SRM_OK, "%s", err.msg);
+            CHECK(i9.found == i3.found, "rule %d pref %d: found %d vs %d", (int)rules[r], pref, i9.found, i3.found);
+            if (i9.found && i3.found)
+                CHECK(memcmp(r9, r3, sizeof r9) == 0 && memcmp(m9, m3, sizeof m9) == 0 && i9.gain == i3.gain,
+                      "rule %d pref %d: same misreport and outcome", (int)rules[r], pref);
+        }
+}
+
 static void test_kendall(void) {
     const int32_t ballot[] = {0, 1, 2}, same[] = {0, 1, 2}, rev[] = {2, 1, 0}, tied[] = {0, 0, 1};
     const int32_t trunc[] = {0, -1, -1};
@@ -163,6 +200,7 @@ static void test_bad_input(void) {
 int main(void) {
     test_borda_burying();
     test_irv_compromising();
+    test_incremental_margins();
     test_kendall();
     test_strong_iia_borda();
     test_bad_input();
