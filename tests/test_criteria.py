@@ -423,7 +423,7 @@ def test_incremental_margin_search_equals_full_reaggregation(rule):
         for mode in ("strict", "extended"):
             for comparison in ("winner", "kendall"):
                 fast = srm.find_manipulation(P, rule, margin_mode=mode, comparison=comparison)
-                slow = srm.find_manipulation(P, lambda Q: srm.aggregate(Q, rule=rule, margin_mode=mode),
+                slow = srm.find_manipulation(P, lambda Q, mode=mode: srm.aggregate(Q, rule=rule, margin_mode=mode),
                                              comparison=comparison)
                 assert (fast is None) == (slow is None), (mode, comparison)
                 if fast is not None:
