@@ -430,6 +430,25 @@ def _lift(row: np.ndarray, c: int, to_top: bool) -> np.ndarray | None:
     return out
 
 
+def _lift_utilities(u: np.ndarray, row: np.ndarray, c: int, to_top: bool) -> np.ndarray:
+    """Utilities of one voter with candidate ``c`` raised as :func:`_lift` raises it in the ballot:
+    ``c`` moves just above the tier above it (or, when tied, just above its tier-mates; or above
+    everyone), by less than any gap between the voter's distinct utilities."""
+    u = np.asarray(u, dtype=np.float64).copy()
+    distinct = np.unique(u)
+    gaps = np.diff(distinct)
+    delta = gaps.min() / 2 if gaps.size else 1.0
+    lv = int(row[c])
+    alone = np.count_nonzero(row == lv) == 1
+    if to_top:
+        u[c] = u.max() + delta
+    elif alone:
+        u[c] = u[row == lv - 1].max() + delta
+    else:
+        u[c] = u[c] + delta
+    return u
+
+
 def _check_monotonicity(P, order, names, run, max_ballots, max_evidence) -> CriterionResult:
     levels = np.asarray(P.levels, dtype=np.int32)
     weights = np.asarray(P.weights, dtype=np.float64)
@@ -449,11 +468,17 @@ def _check_monotonicity(P, order, names, run, max_ballots, max_evidence) -> Crit
                 if lifted is None or (to_top and np.array_equal(lifted, _lift(levels[t], c, False))):
                     continue  # impossible, or "to the top" is the same ballot as "one step up"
                 moved = min(1.0, weights[t])  # one voter (or the whole fractional type)
-                big[-1] = lifted
                 w = w2.copy()
                 w[t] -= moved
                 w[-1] = moved
-                new = run(_with_ballots(P, big, w))
+                if P.utilities is not None:
+                    # cardinal profile: lift in utility space, so cardinal rules can be probed too
+                    U = np.concatenate([P.utilities, _lift_utilities(P.utilities[t], levels[t], c, to_top)[None]])
+                    Q = _engine().Profile.from_scores(U, weights=w, candidates=list(P.candidates))
+                else:
+                    big[-1] = lifted
+                    Q = _with_ballots(P, big, w)
+                new = run(Q)
                 new_ranks = np.asarray(new.ranks)
                 n_probes += 1
                 old_tier, new_tier = int(ranks[c]), int(new_ranks[c])
@@ -1073,6 +1098,9 @@ def find_manipulation(
     # A coalition is every voter with the same true ballot: merge duplicate rows first (in order of
     # first appearance), and report the first row of P holding the manipulators' ballot.
     D = P.deduplicated() if _has_duplicate_rows(P) else P
+    if isinstance(rule, str) and _engine().rule_info(rule)["kind"] == "cardinal":
+        raise ValueError(f"rule: {rule!r} is a cardinal rule; find_manipulation searches misreported ordinal "
+                         "ballots, which carry no utilities")
     if isinstance(rule, str):
         found = _find_manipulation_c(D, rule, coalition, max_candidates, comparison, max_coalition, n_threads,
                                      rule_options)

@@ -429,3 +429,31 @@ def test_incremental_margin_search_equals_full_reaggregation(rule):
                 if fast is not None:
                     assert (fast.ballot_index, fast.coalition_size, fast.reported_ballot, fast.gain) == (
                         slow.ballot_index, slow.coalition_size, slow.reported_ballot, slow.gain)
+
+
+def test_cardinal_rules_in_check_criteria():
+    # Utilitarian and egalitarian scores of a candidate ignore the other candidates: restriction-
+    # consistent on every subset; raising a winner's utility (monotonicity probe in utility space)
+    # never hurts it.
+    U = np.random.default_rng(0).random((6, 5))
+    P = srm.Profile.from_scores(U)
+    for rule in ("utilitarian", "egalitarian"):
+        report = srm.check_criteria(P, rule, criteria=["strong_iia", "monotonicity"])
+        assert report["strong_iia"].holds is True and report["strong_iia"].evidence["n_subsets"] == 25
+        assert report["monotonicity"].holds is True and report["monotonicity"].evidence["n_probes"] > 0
+    with pytest.raises(ValueError, match="cardinal"):
+        srm.find_manipulation(P, "utilitarian")
+
+
+def test_lift_utilities_matches_the_ordinal_lift():
+    from socialrm.criteria import _lift, _lift_utilities
+
+    u = np.array([0.9, 0.5, 0.5, 0.1, 0.7])  # levels 0, 2, 2, 3, 1
+    row = np.array([0, 2, 2, 3, 1], dtype=np.int32)
+    for c in range(5):
+        for to_top in (False, True):
+            lifted = _lift(row, c, to_top)
+            if lifted is None:
+                continue
+            got = srm.Profile.from_scores(_lift_utilities(u, row, c, to_top)[None]).levels[0]
+            np.testing.assert_array_equal(got, lifted, err_msg=f"c={c} to_top={to_top}")
