@@ -550,8 +550,9 @@ def check_criteria(
     n_threads : int, optional
         Threads for the strong-IIA restrictions of a registry rule (run in C; 0/None = all cores).
     **rule_options
-        Passed to every :func:`socialrm.aggregate` call (``margin_mode`` also selects the margins
-        used to find Condorcet winners, losers and unanimous pairs).
+        Passed to every :func:`socialrm.aggregate` call. The margins used to find Condorcet
+        winners, losers and unanimous pairs are the rule's own: its ``margin_mode`` option, else
+        its default (:func:`socialrm.rule_info`; strict for callables).
 
     Returns
     -------
@@ -578,18 +579,24 @@ def check_criteria(
     order = run(P)
     names = _names(P)
     opts = dict(rule_options)
+    # Condorcet winners/losers and unanimous pairs are read from the margins the rule itself uses
+    # (its margin_mode option, else its default: extended for the Borda family, strict otherwise).
+    facts = dict(opts)
+    if facts.get("margin_mode") is None:
+        facts["margin_mode"] = (_engine().rule_info(rule)["default_margin_mode"] if isinstance(rule, str)
+                                else "strict")
     results: dict[str, CriterionResult] = {}
     for name in wanted:
         if name == "majority":
-            results[name] = _check_majority(P, order, names, opts)
+            results[name] = _check_majority(P, order, names, facts)
         elif name == "condorcet_winner":
-            results[name] = _check_condorcet(P, order, names, opts, loser=False)
+            results[name] = _check_condorcet(P, order, names, facts, loser=False)
         elif name == "condorcet_loser":
-            results[name] = _check_condorcet(P, order, names, opts, loser=True)
+            results[name] = _check_condorcet(P, order, names, facts, loser=True)
         elif name == "pareto":
-            results[name] = _check_pareto(P, order, names, opts)
+            results[name] = _check_pareto(P, order, names, facts)
         elif name == "unanimity":
-            results[name] = _check_unanimity(P, order, names, opts)
+            results[name] = _check_unanimity(P, order, names, facts)
         elif name == "strong_iia":
             results[name] = _check_strong_iia(P, order, names, rule, opts, run_sub, max_subsets, seed,
                                               max_evidence, n_threads)
