@@ -60,6 +60,7 @@ _ORDER_NAMES = {v: k for k, v in ORDER_METHODS.items()}
 _MINIMAX_VARIANTS = {"margins": 0, "winning_votes": 1, "pairwise_opposition": 2}
 _BORDA_VARIANTS = {"symmetric": 0, "domination": 1, "weak_domination": 2, "non_domination": 3}
 _NANSON_VARIANTS = {"strict": 0, "weak": 1}
+_EGALITARIAN_VARIANTS = {"min": 0, "leximin": 1}
 
 _DESCRIPTIONS = {
     "plurality": "weight of ballots with the candidate as unique top",
@@ -83,7 +84,7 @@ _DESCRIPTIONS = {
     "maximal_lottery": "maximal lottery: p with p^T M >= 0 (LP); order = iterated supports",
     "utilitarian": "weighted mean utility (cardinal)",
     "relative_utilitarian": "mean utility after rescaling each voter to [0, 1] (cardinal)",
-    "egalitarian": "minimum utility over voters, or over group means (cardinal)",
+    "egalitarian": "minimum utility over voters, or over group means (cardinal); variant='leximin' refines",
     "nash": "mean log(utility - disagreement point); non-positive gains rank last (cardinal)",
 }
 
@@ -111,7 +112,7 @@ _RULE_OPTIONS = {
     "random_ballot": ("random_state",),
     "kemeny": ("allow_heuristic", "exact_limit"),
     "slater": ("allow_heuristic", "exact_limit"),
-    "egalitarian": ("groups",),
+    "egalitarian": ("groups", "variant"),
     "nash": ("disagreement",),
 }
 
@@ -728,10 +729,13 @@ def _rule_spec(P: Profile, rule: str, **options) -> tuple[dict[str, Any], str]:
         spec["copeland"] = (w, t, l)
     if "variant" in options and options["variant"] is not None:
         v = options["variant"]
-        table = {"minimax": _MINIMAX_VARIANTS, "borda": _BORDA_VARIANTS, "nanson": _NANSON_VARIANTS}[name]
+        table = {"minimax": _MINIMAX_VARIANTS, "borda": _BORDA_VARIANTS, "nanson": _NANSON_VARIANTS,
+                 "egalitarian": _EGALITARIAN_VARIANTS}[name]
         if v not in table:
             raise ValueError(f"variant: rule {name!r} accepts {', '.join(table)}, got {v!r}")
-        spec[{"minimax": "minimax_variant", "borda": "borda_variant", "nanson": "nanson_variant"}[name]] = table[v]
+        key = {"minimax": "minimax_variant", "borda": "borda_variant", "nanson": "nanson_variant",
+               "egalitarian": "leximin"}[name]
+        spec[key] = table[v]
     if name == "random_ballot":
         spec["seed"] = seed_from_random_state(options.get("random_state"))
     if "allow_heuristic" in options:
@@ -804,7 +808,8 @@ def aggregate(P: Profile, rule: str | Callable = "schulze", **options) -> Social
     variant : str, optional
         minimax: "margins" (default), "winning_votes", "pairwise_opposition"; borda: "symmetric"
         (default), "domination", "weak_domination", "non_domination"; nanson: "strict" (default),
-        "weak".
+        "weak"; egalitarian: "min" (default) or "leximin" (ties on the minimum broken by the next
+        smallest utility, ...).
     random_state : int, Generator or None
         Random ballot's draw.
     allow_heuristic : bool

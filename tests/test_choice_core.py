@@ -249,6 +249,26 @@ def test_cardinal_rules():
         aggregate(tennessee(), "utilitarian")
 
 
+def test_egalitarian_leximin():
+    # minimum utilities tie (0 and 0); the second smallest decides: (0, 2, 3) beats (0, 1, 5)
+    U = np.array([[0.0, 0.0, -1.0], [1.0, 2.0, 4.0], [5.0, 3.0, 4.0]])
+    P = Profile.from_scores(U)
+    assert str(aggregate(P, "egalitarian")) == "{0, 1} ≻ 2"
+    assert str(aggregate(P, "egalitarian", variant="leximin")) == "1 ≻ 0 ≻ 2"
+    assert str(aggregate(P, "egalitarian", variant="leximin", order="iterated")) == "1 ≻ 0 ≻ 2"
+    # group means: groups {0, 1} and {2}: means (0.5, 1, 1.5) and (5, 3, 4) -> mins 0.5, 1, 1.5
+    assert str(aggregate(P, "egalitarian", variant="leximin", groups=[0, 0, 1])) == "2 ≻ 1 ≻ 0"
+    from pref_voting.utility_methods import lexicographic_maximin_ranking
+    from pref_voting.utility_profiles import UtilityProfile
+
+    rng = np.random.default_rng(2)
+    for _ in range(100):
+        U = np.round(rng.random((int(rng.integers(1, 6)), int(rng.integers(2, 7)))) * 4) / 4
+        r = lexicographic_maximin_ranking(UtilityProfile([dict(enumerate(map(float, u))) for u in U]))
+        want = SocialOrder.from_ranks([r.rmap[c] for c in range(U.shape[1])])
+        assert aggregate(Profile.from_scores(U), "egalitarian", variant="leximin").ranks.tolist() == want.ranks.tolist()
+
+
 # ---------------------------------------------------------------------------------------------
 # DESIGN.md §6 populations
 

@@ -414,6 +414,16 @@ static srm_status rule_winners(const rule_ctx *ctx, const uint8_t *active, uint8
         return SRM_OK;
     }
     default:
+        if (r == SRM_RULE_EGALITARIAN && ctx->spec->leximin) {
+            int32_t *lv = srm_malloc((size_t)m, sizeof(int32_t), "leximin levels", err);
+            if (lv == NULL)
+                return SRM_ENOMEM;
+            srm_status st = leximin_levels(ctx, active, lv, err);
+            for (int32_t c = 0; c < m; c++)
+                winners[c] = st == SRM_OK && lv[c] == 0;
+            free(lv);
+            return st;
+        }
         SRM_TRY(rule_scores(ctx, active, scratch, err));
         top_by_score(ctx, scratch, active, winners);
         return SRM_OK;
@@ -597,6 +607,8 @@ static srm_status aggregate_ctx(const rule_ctx *ctx, int32_t *levels, double *sc
                     levels[cw] = 0;
                     all[cw] = 1;
                 }
+            } else if (s->rule == SRM_RULE_EGALITARIAN && s->leximin) {
+                st = leximin_levels(ctx, all, levels, err);
             } else {
                 levels_from_scores_active(ctx, sc, all, levels);
             }

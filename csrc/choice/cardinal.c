@@ -104,3 +104,91 @@ srm_status cardinal_scores(const rule_ctx *ctx, const uint8_t *active, double *s
     default: return srm_fail(err, SRM_EVALUE, "rule: not a cardinal rule");
     }
 }
+
+/* Leximin: each active candidate's utility profile (over voters of positive weight, or over group
+ * means) sorted ascending; candidates ordered lexicographically, higher = better, equal (within the
+ * tolerance) = tied. Voter weights only decide who counts (weight > 0), as in a maximin. */
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+srm_status leximin_levels(const rule_ctx *ctx, const uint8_t *active, int32_t *levels, srm_error *err) {
+    const srm_profile *p = ctx->p;
+    const srm_rule_spec *s = ctx->spec;
+    const int32_t m = ctx->m;
+    const int64_t k = s->groups ? s->n_groups : p->n_ballots;
+    double *cols = srm_malloc((size_t)m * (size_t)k, sizeof(double), "leximin profiles", err);
+    double *wsum = s->groups ? srm_calloc((size_t)k, sizeof(double), "leximin group weights", err) : NULL;
+    if (cols == NULL || (s->groups && wsum == NULL)) {
+        free(cols);
+        free(wsum);
+        return SRM_ENOMEM;
+    }
+    /* cols[c*K + i] = utility of c for voter (or group) i; rows of weight 0 are dropped */
+    int64_t len = 0;
+    if (s->groups == NULL) {
+        for (int64_t r = 0; r < p->n_ballots; r++)
+            if (p->weights[r] > 0.0) {
+                for (int32_t c = 0; c < m; c++)
+                    cols[(int64_t)c * k + len] = p->utilities[r * m + c];
+                len++;
+            }
+    } else {
+        for (int64_t i = 0; i < (int64_t)m * k; i++)
+            cols[i] = 0.0;
+        for (int64_t r = 0; r < p->n_ballots; r++) {
+            const int32_t g = s->groups[r];
+            wsum[g] += p->weights[r];
+            for (int32_t c = 0; c < m; c++)
+                cols[(int64_t)c * k + g] += p->weights[r] * p->utilities[r * m + c];
+        }
+        for (int64_t g = 0; g < k; g++)
+            if (wsum[g] > 0.0) {
+                for (int32_t c = 0; c < m; c++)
+                    cols[(int64_t)c * k + len] = cols[(int64_t)c * k + g] / wsum[g];
+                len++;
+            }
+    }
+    for (int32_t c = 0; c < m; c++)
+        qsort(cols + (int64_t)c * k, (size_t)len, sizeof(double), cmp_double);
+    /* selection of the best remaining candidate, repeatedly; O(M^2 K) */
+    for (int32_t c = 0; c < m; c++)
+        levels[c] = -1;
+    int32_t level = 0;
+    for (;;) {
+        int32_t best = -1;
+        for (int32_t c = 0; c < m; c++) {
+            if (!active[c] || levels[c] >= 0)
+                continue;
+            if (best < 0) {
+                best = c;
+                continue;
+            }
+            for (int64_t i = 0; i < len; i++) {
+                const double x = cols[(int64_t)c * k + i], y = cols[(int64_t)best * k + i];
+                if (ctx_gt(ctx, x, y)) {
+                    best = c;
+                    break;
+                }
+                if (ctx_gt(ctx, y, x))
+                    break;
+            }
+        }
+        if (best < 0)
+            break;
+        for (int32_t c = 0; c < m; c++) {
+            if (!active[c] || levels[c] >= 0)
+                continue;
+            int equal = 1;
+            for (int64_t i = 0; i < len && equal; i++)
+                equal = ctx_eq(ctx, cols[(int64_t)c * k + i], cols[(int64_t)best * k + i]);
+            if (equal)
+                levels[c] = level;
+        }
+        level++;
+    }
+    free(cols);
+    free(wsum);
+    return SRM_OK;
+}

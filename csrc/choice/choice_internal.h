@@ -85,5 +85,7 @@ srm_status random_ballot_draw(const rule_ctx *ctx, const uint8_t *active, int32_
 
 /* cardinal.c */
 srm_status cardinal_scores(const rule_ctx *ctx, const uint8_t *active, double *scores, srm_error *err);
+/* Egalitarian with the leximin refinement: levels of the active candidates (inactive: -1). */
+srm_status leximin_levels(const rule_ctx *ctx, const uint8_t *active, int32_t *levels, srm_error *err);
 
 #endif

@@ -113,6 +113,7 @@ int srm_py_rule_spec_from(PyObject *d, int32_t m, int64_t n, srm_py_rule_spec *o
     GET_INT("kemeny_exact_limit", kemeny_exact_limit, int32_t)
     GET_INT("allow_heuristic", allow_heuristic, int)
     GET_INT("n_groups", n_groups, int32_t)
+    GET_INT("leximin", leximin, int)
 #undef GET_INT
     PyObject *seed = PyDict_GetItemString(d, "seed");
     if (seed != NULL && seed != Py_None) {

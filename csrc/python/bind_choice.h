@@ -28,7 +28,7 @@ typedef struct {
 /* spec_dict: {"rule": int, and optionally "margin_mode", "order", "copeland" (win, tie, loss),
  * "minimax_variant", "borda_variant", "nanson_variant", "seed", "kemeny_exact_limit",
  * "allow_heuristic", "tie_break" (int32 [M] or None), "groups" (int32 [N] or None), "n_groups",
- * "disagreement" (float64 [N] or None)}. Missing keys keep srm_rule_spec_init's defaults.
+ * "disagreement" (float64 [N] or None), "leximin"}. Missing keys keep srm_rule_spec_init's defaults.
  * m and n are the profile's sizes, used to check the arrays' lengths. Returns 0 or -1. */
 int srm_py_rule_spec_from(PyObject *spec_dict, int32_t m, int64_t n, srm_py_rule_spec *out);
 void srm_py_rule_spec_release(srm_py_rule_spec *s);

@@ -148,6 +148,9 @@ typedef struct {
                                      * min over individual ballots of positive weight */
     int32_t n_groups;
     const double *disagreement;     /* Nash: [N] disagreement point per ballot, or NULL = 0 */
+    int leximin;                    /* egalitarian: 0 = min utility only (default); 1 = leximin refinement
+                                     * (ties on the minimum broken by the second smallest, ...; pv's
+                                     * lexicographic_maximin_ranking) */
 } srm_rule_spec;
 
 /* Fill spec with the documented defaults for rule. */
