@@ -138,12 +138,15 @@ typedef struct {
     srm_nanson_variant nanson_variant;                /* default strict */
     uint64_t seed;                  /* random ballot draw (default 0) */
     int32_t kemeny_exact_limit;     /* largest strongly connected component solved exactly (default 20,
-                                     * at most 26) */
+                                     * at most 25: the DP holds 2^limit states) */
     int allow_heuristic;            /* Kemeny/Slater above the limit: 0 = SRM_EVALUE (default), 1 = local
-                                     * search from the Borda order (srm_kemeny) */
-    const int32_t *tie_break;       /* [M] a permutation of the candidates, earlier = preferred, or NULL
-                                     * (ties kept; rules that need a linear tie-breaker (ranked pairs,
-                                     * Kemeny's choice among optima) then use candidate index order) */
+                                     * search from the net-margin (Borda) order: best improving move of one
+                                     * candidate to another position, until none improves (srm_kemeny) */
+    const int32_t *tie_break;       /* [M] a permutation of the candidates, earlier = preferred, or NULL.
+                                     * When set, ties left in the output are broken by it (resolute
+                                     * order). Rules that need a linear tie-breaker inside (ranked pairs
+                                     * on equal margins, Kemeny's choice among optima) use it, or the
+                                     * candidate index order when NULL. */
     const int32_t *groups;          /* egalitarian: [N] group id per ballot in [0, n_groups), or NULL =
                                      * min over individual ballots of positive weight */
     int32_t n_groups;
@@ -165,7 +168,8 @@ int srm_rule_supports_order(srm_rule_id rule, srm_order_method order);
 
 /* Social order as dense levels (0 = best tier, equal = tied). scores may be NULL; when non-NULL and
  * the rule has a natural score (Borda, Copeland, minimax (negated worst defeat, higher = better),
- * plurality, lottery probability, ...), it is written, else NaN. */
+ * plurality, anti-plurality (negated last places), Bucklin, Black (Borda), lottery probability,
+ * cardinal welfare), it is written, else NaN. Validates the profile and the spec first (O(N M)). */
 srm_status srm_aggregate(const srm_profile *p, const srm_rule_spec *spec, int32_t *levels_out /*[M]*/,
                          double *scores_out /*[M] or NULL*/, srm_error *err);
 
@@ -213,7 +217,9 @@ srm_status srm_kemeny_optima(const double *cost, int32_t m, const int32_t *tie_b
  * simplex with Bland's rule. When the optimum is not unique, one optimal vertex is returned. */
 srm_status srm_maximal_lottery(const double *margins, int32_t m, double *p_out, srm_error *err);
 
-/* Random ballot: lottery p [M] = share of the weight whose ballot has c as its unique top. */
+/* Random ballot: lottery p [M] = share of the weight whose ballot has c on top (a tied top tier
+ * shares its ballot's weight equally; a ballot ranking nobody contributes nothing, so p may sum to
+ * less than 1 on such profiles). */
 srm_status srm_random_ballot_lottery(const srm_profile *p, double *p_out, srm_error *err);
 
 /* Schulze strongest paths: paths[a*M + b] = max over paths a -> b of the minimum margin on the path
