@@ -490,6 +490,103 @@ static void test_scores_kernel(void) {
     }
 }
 
+/* CHOICE.md §6.6 cardinal example, Bucklin, random ballot draws, winners on subsets, restriction. */
+static void test_cardinal_and_misc(void) {
+    const double U[9] = {1, 0.5, 0.45, 1, 0.5, 0.45, 0, 0.4, 0.45};
+    int32_t levels[9];
+    srm_error err;
+    srm_error_clear(&err);
+    CHECK(srm_levels_from_scores_f64(U, 3, 3, levels, &err) == SRM_OK, "%s", err.msg);
+    const double w[3] = {1, 1, 1};
+    srm_profile p = {3, 3, levels, w, U};
+    const struct {
+        srm_rule_id rule;
+        double scores[3];
+        int32_t levels[3];
+    } cases[] = {
+        {SRM_RULE_UTILITARIAN, {2.0 / 3, 1.4 / 3, 1.35 / 3}, {0, 1, 2}},
+        {SRM_RULE_EGALITARIAN, {0, 0.4, 0.45}, {2, 1, 0}},
+        {SRM_RULE_RELATIVE_UTILITARIAN, {2.0 / 3, 106.0 / 297, 1.0 / 3}, {0, 1, 2}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        srm_rule_spec spec;
+        srm_rule_spec_init(&spec, cases[i].rule);
+        int32_t lv[3];
+        double sc[3];
+        CHECK(srm_aggregate(&p, &spec, lv, sc, &err) == SRM_OK, "%s", err.msg);
+        for (int c = 0; c < 3; c++) {
+            CHECK_CLOSE(sc[c], cases[i].scores[c], 1e-12, 1e-12);
+            CHECK(lv[c] == cases[i].levels[c], "rule %d candidate %d level %d", (int)cases[i].rule, c, lv[c]);
+        }
+    }
+    srm_rule_spec spec;
+    srm_rule_spec_init(&spec, SRM_RULE_NASH);
+    int32_t lv[3];
+    double sc[3];
+    CHECK(srm_aggregate(&p, &spec, lv, sc, &err) == SRM_OK, "%s", err.msg);
+    CHECK(sc[0] == -INFINITY && lv[0] == 2 && lv[1] == 0 && lv[2] == 1, "Nash: y > z > x");
+    CHECK_CLOSE(exp(3 * sc[1]), 0.1, 1e-12, 0);
+    CHECK_CLOSE(exp(3 * sc[2]), 0.091125, 1e-12, 0);
+    const int32_t groups[3] = {0, 0, 1};
+    srm_rule_spec_init(&spec, SRM_RULE_EGALITARIAN);
+    spec.groups = groups;
+    spec.n_groups = 1; /* group 1 out of range */
+    CHECK(srm_aggregate(&p, &spec, lv, sc, &err) == SRM_EVALUE && strstr(err.msg, "groups"), "bad group id");
+    spec.n_groups = 2;
+    CHECK(srm_aggregate(&p, &spec, lv, sc, &err) == SRM_OK, "%s", err.msg);
+    CHECK(sc[0] == 0 && sc[2] == 0.45, "group minima");
+
+    /* random ballot: the draw is a pure function of the seed and follows the weights */
+    int32_t cyc[9];
+    const int32_t orders[9] = {0, 1, 2, 1, 2, 0, 2, 0, 1};
+    levels_from_orders(orders, 3, 3, cyc);
+    const double cw[3] = {4, 3, 2};
+    srm_profile q = {3, 3, cyc, cw, NULL};
+    srm_rule_spec_init(&spec, SRM_RULE_RANDOM_BALLOT);
+    int hits[3] = {0, 0, 0};
+    for (uint64_t seed = 0; seed < 900; seed++) {
+        spec.seed = seed;
+        int32_t a[3], b[3];
+        CHECK(srm_aggregate(&q, &spec, a, NULL, &err) == SRM_OK, "%s", err.msg);
+        CHECK(srm_aggregate(&q, &spec, b, NULL, &err) == SRM_OK && same_levels(a, b, 3), "draw depends on seed only");
+        for (int r = 0; r < 3; r++)
+            hits[r] += same_levels(a, cyc + 3 * r, 3);
+    }
+    CHECK(hits[0] + hits[1] + hits[2] == 900, "every draw is a ballot");
+    CHECK(abs(hits[0] - 400) < 60 && abs(hits[2] - 200) < 50, "draw frequencies %d %d %d", hits[0], hits[1], hits[2]);
+
+    /* winners on subsets: on {B, C} of the cycle, B beats C 7:2 */
+    const uint8_t bc[3] = {0, 1, 1};
+    uint8_t win[3];
+    for (int r = 0; r < SRM_RULE_COUNT; r++) {
+        if (r == SRM_RULE_UTILITARIAN || r == SRM_RULE_RELATIVE_UTILITARIAN || r == SRM_RULE_EGALITARIAN ||
+            r == SRM_RULE_NASH || r == SRM_RULE_RANDOM_BALLOT)
+            continue;
+        srm_rule_spec_init(&spec, (srm_rule_id)r);
+        CHECK(srm_winners(&q, &spec, bc, win, &err) == SRM_OK, "%s", err.msg);
+        CHECK(win[0] == 0 && win[1] == 1 && win[2] == 0, "rule %s on {B, C}: %d %d %d", srm_rule_name((srm_rule_id)r),
+              win[0], win[1], win[2]);
+    }
+    const uint8_t none[3] = {0, 0, 0};
+    CHECK(srm_winners(&q, &spec, none, win, &err) == SRM_EVALUE, "empty active set");
+
+    /* restriction re-densifies; rankings conversion validates */
+    int32_t rl[6];
+    const int32_t keep[2] = {2, 0};
+    CHECK(srm_profile_restrict(&q, keep, 2, rl, NULL, &err) == SRM_OK, "%s", err.msg);
+    CHECK(rl[0] == 1 && rl[1] == 0 && rl[2] == 0 && rl[3] == 1 && rl[4] == 0 && rl[5] == 1, "restricted levels");
+    const int32_t rk[6] = {2, 0, -1, 1, 1, -1};
+    int32_t out[6];
+    CHECK(srm_levels_from_rankings(rk, 1, 3, 3, out, &err) == SRM_OK && out[0] == 1 && out[1] == -1 && out[2] == 0,
+          "rankings to levels");
+    CHECK(srm_levels_from_rankings(rk, 2, 3, 3, out, &err) == SRM_EVALUE && strstr(err.msg, "ballot 1 repeats"),
+          "repeat: %s", err.msg);
+    const int32_t gap[3] = {0, -1, 1};
+    CHECK(srm_levels_from_rankings(gap, 1, 3, 3, out, &err) == SRM_EVALUE && strstr(err.msg, "padding"), "gap");
+    const int32_t big[3] = {0, 7, -1};
+    CHECK(srm_levels_from_rankings(big, 1, 3, 3, out, &err) == SRM_EVALUE && strstr(err.msg, "out of range"), "range");
+}
+
 int main(void) {
     test_tennessee();
     test_truncated();
@@ -498,5 +595,6 @@ int main(void) {
     test_preflib();
     test_errors();
     test_scores_kernel();
+    test_cardinal_and_misc();
     return srm_test_finish("test_choice");
 }
