@@ -356,10 +356,17 @@ def test_kemeny(cases, mode):
         best, optima = kemeny_brute_force(margins)
         if order != min(optima):
             return f"ours {order}, first optimum {min(optima)} (best {best})"
+        listed = srm.kemeny_optima(P, margin_mode=mode)
+        if listed["n_optima"] != len(optima) or sorted(map(tuple, listed["orders"].tolist())) != sorted(optima):
+            return f"kemeny_optima {listed['orders'].tolist()} brute force {optima}"
         if kind == "linear" and mode == "strict":
             rankings, _ = pv_other.kemeny_young_rankings(pv)
             if sorted(rankings) != sorted(optima):
                 return f"optima pv {rankings} brute force {optima}"
+            # pv's winner set = the tops of all optima
+            tops = sorted({int(o[0]) for o in listed["orders"]})
+            if tops != pv_other.kemeny_young(pv):
+                return f"winners ours {tops} pv {pv_other.kemeny_young(pv)}"
         return None
 
     check_all(cases, one)
