@@ -12,9 +12,13 @@ Three tools:
   unanimity, strong IIA (restriction consistency) and a monotonicity probe on one profile
   (CHOICE.md §2);
 - :func:`distortion` -- welfare of the rule's choice against the best candidate, from cardinal
-  utilities (instance distortion, CHOICE.md §3 (i));
+  utilities (instance distortion, CHOICE.md §3 (i)); :func:`worst_case_distortion` -- the worst
+  case over unit-sum utilities consistent with an ordinal profile (CHOICE.md §3 (ii));
 - :func:`find_manipulation` -- exhaustive search for a profitable misreport by one voter or by a
   coalition sharing one true ballot (CHOICE.md §4).
+
+Strong IIA and the manipulation search of registry rules run in C (``csrc/choice/axioms.c``,
+``csrc/choice/manipulation.c``, in parallel); callables go through the same enumeration in Python.
 """
 
 from __future__ import annotations
