@@ -38,6 +38,16 @@ def pv_swf(vm, prof):
     return pv_tiers(swf_from_vm(vm)(prof))
 
 
+def pv_elimination_order(winners, rounds):
+    """(E) order from pv's *_with_explanation: the winners first, then the rounds in reverse."""
+    return [sorted(winners)] + [sorted(int(c) for c in r) for r in reversed(rounds)]
+
+
+def pv_minimax_score_order(prof, method="margins"):
+    scores = pv_mb.minimax_scores(prof, score_method=method)  # negated worst defeats
+    return tiers_of(-np.array([scores[c] for c in sorted(scores)], dtype=float))
+
+
 def assert_affine(ours, expected):
     """``ours`` is a positive affine image of ``expected`` (Borda scores come in several
     affine-equivalent normalisations, CHOICE.md §1 row 3)."""
@@ -55,6 +65,16 @@ M_, N_, C_, K_ = 0, 1, 2, 3
 TENNESSEE = ([[0, 1, 2, 3], [1, 2, 3, 0], [2, 3, 1, 0], [3, 2, 1, 0]], [42, 26, 15, 17])
 TN_NAMES = ["Memphis", "Nashville", "Chattanooga", "Knoxville"]
 NCKM = [[N_], [C_], [K_], [M_]]
+
+
+def _nanson_rounds(prof):
+    winners, rounds = pv_iter.strict_nanson_with_explanation(prof)
+    return winners, [r["elim_cands"] for r in rounds]
+
+
+def _baldwin_rounds(prof):
+    winners, rounds = pv_iter.baldwin_with_explanation(prof)
+    return winners, [r[0] for r in rounds]
 
 
 @pytest.fixture(scope="module")
@@ -82,17 +102,21 @@ def test_tennessee_margins_and_condorcet(tennessee):
         ("copeland", {}, NCKM, lambda p: pv_tiers(pv_c1.copeland_ranking(p))),
         ("llull", {}, NCKM, lambda p: pv_swf(pv_c1.llull, p)),
         ("kemeny", {}, NCKM, lambda p: [[c] for c in pv_other.kemeny_young_rankings(p)[0][0]]),
-        ("minimax", {"order": "score"}, [[N_], [M_], [C_], [K_]], None),
-        ("minimax", {"order": "score", "variant": "winning_votes"}, [[N_], [M_], [C_], [K_]], None),
-        ("minimax", {"order": "score", "variant": "pairwise_opposition"}, [[N_], [M_], [C_], [K_]], None),
+        ("minimax", {"order": "score"}, [[N_], [M_], [C_], [K_]], pv_minimax_score_order),
+        ("minimax", {"order": "score", "variant": "winning_votes"}, [[N_], [M_], [C_], [K_]],
+         lambda p: pv_minimax_score_order(p, "winning")),
+        ("minimax", {"order": "score", "variant": "pairwise_opposition"}, [[N_], [M_], [C_], [K_]],
+         lambda p: pv_minimax_score_order(p, "pairwise_opposition")),
         ("minimax", {"order": "iterated"}, NCKM, lambda p: pv_swf(pv_mb.minimax, p)),
         ("schulze", {"order": "layers"}, NCKM, None),
         ("schulze", {"order": "iterated"}, NCKM, lambda p: pv_swf(pv_mb.beat_path, p)),
         ("ranked_pairs", {}, NCKM, lambda p: pv_swf(pv_mb.ranked_pairs, p)),
         ("black", {"order": "iterated"}, NCKM, lambda p: pv_swf(pv_comb.blacks, p)),
-        ("nanson", {"order": "elimination"}, [[N_], [C_], [M_, K_]], None),
+        ("nanson", {"order": "elimination"}, [[N_], [C_], [M_, K_]],
+         lambda p: pv_elimination_order(*_nanson_rounds(p))),
         ("nanson", {"order": "iterated"}, NCKM, lambda p: pv_swf(pv_iter.strict_nanson, p)),
-        ("baldwin", {"order": "elimination"}, [[N_], [C_], [M_], [K_]], None),
+        ("baldwin", {"order": "elimination"}, [[N_], [C_], [M_], [K_]],
+         lambda p: pv_elimination_order(*_baldwin_rounds(p))),
         ("baldwin", {"order": "iterated"}, NCKM, lambda p: pv_swf(pv_iter.baldwin, p)),
         ("coombs", {"order": "elimination"}, NCKM, None),
         ("coombs", {"order": "iterated"}, NCKM, lambda p: pv_swf(pv_iter.coombs, p)),
