@@ -34,6 +34,12 @@ struct elim_cache {
     uint8_t *strict;    /* [N] 1 when the ballot has no tie among its ranked candidates */
     double *U;          /* [M] weight of ballots on which c is unranked */
     int32_t *top, *bot; /* [N] run state: first / last active position in ord */
+    /* Linear profiles (every ballot complete and strict; the common case of simulated voters): the
+     * run state is instead one bit set per ballot of the positions still active, so a ballot's top
+     * and bottom are its lowest and highest set bit: branch-free passes. */
+    int linear;
+    uint64_t *pos_mask; /* [N] */
+    uint64_t cur;       /* the candidate set pos_mask describes (0 = not initialised) */
 };
 
 void elim_cache_free(struct elim_cache *c) {
@@ -46,6 +52,7 @@ void elim_cache_free(struct elim_cache *c) {
     free(c->U);
     free(c->top);
     free(c->bot);
+    free(c->pos_mask);
     free(c);
 }
 
@@ -100,11 +107,64 @@ srm_status elim_cache_new(const rule_ctx *ctx, struct elim_cache **out, srm_erro
         c->unranked[b] = unr;
     }
     free(count);
+    c->linear = 1;
+    for (int64_t b = 0; b < n && c->linear; b++)
+        c->linear = c->strict[b] && c->n_ranked[b] == m;
+    if (c->linear) {
+        c->pos_mask = srm_malloc((size_t)n, sizeof(uint64_t), "elimination cache", err);
+        if (c->pos_mask == NULL) {
+            elim_cache_free(c);
+            return SRM_ENOMEM;
+        }
+    }
     *out = c;
     return SRM_OK;
 }
 
+/* Bring the position masks in line with the active set: rebuild when candidates came back (a new
+ * run), else clear the bits of the candidates eliminated since the last call. */
+static void linear_sync(const rule_ctx *ctx, struct elim_cache *c, const uint8_t *active) {
+    const int32_t m = c->m;
+    const int32_t *lv = ctx->p->levels;
+    uint64_t act = 0;
+    for (int32_t k = 0; k < m; k++)
+        act |= active[k] ? (uint64_t)1 << k : 0;
+    if (c->cur == 0 || (act & ~c->cur) != 0) {
+        for (int64_t b = 0; b < c->n; b++) {
+            uint64_t mask = 0;
+            for (int32_t k = 0; k < m; k++)
+                mask |= active[k] ? (uint64_t)1 << lv[b * m + k] : 0;
+            c->pos_mask[b] = mask;
+        }
+    } else {
+        for (uint64_t gone = c->cur & ~act; gone; gone &= gone - 1) {
+            const int32_t k = __builtin_ctzll(gone);
+            for (int64_t b = 0; b < c->n; b++)
+                c->pos_mask[b] &= ~((uint64_t)1 << lv[b * m + k]);
+        }
+    }
+    c->cur = act;
+}
+
+/* Top (want_bottom = 0) or bottom counts of a linear profile over the active candidates. */
+static void linear_counts(const rule_ctx *ctx, struct elim_cache *c, const uint8_t *active, int want_bottom,
+                          double *sc) {
+    const int32_t m = c->m;
+    linear_sync(ctx, c, active);
+    for (int32_t k = 0; k < m; k++)
+        sc[k] = 0.0;
+    if (c->cur == 0)
+        return;
+    const double *w = ctx->p->weights;
+    for (int64_t b = 0; b < c->n; b++) {
+        const uint64_t mask = c->pos_mask[b];
+        const int32_t pos = want_bottom ? 63 - __builtin_clzll(mask) : __builtin_ctzll(mask);
+        sc[c->ord[b * m + pos]] += w[b];
+    }
+}
+
 static void elim_reset(struct elim_cache *c) {
+    c->cur = 0;
     for (int64_t b = 0; b < c->n; b++) {
         c->top[b] = 0;
         c->bot[b] = c->n_ranked[b] - 1;
@@ -113,6 +173,10 @@ static void elim_reset(struct elim_cache *c) {
 
 /* First-place counts over the active candidates: mode 0 unique top, 1 approval. */
 static void fast_tops(const rule_ctx *ctx, struct elim_cache *c, const uint8_t *active, int mode, double *sc) {
+    if (c->linear) {
+        linear_counts(ctx, c, active, 0, sc);
+        return;
+    }
     const srm_profile *p = ctx->p;
     const int32_t m = c->m;
     for (int32_t k = 0; k < m; k++)
@@ -147,6 +211,10 @@ static void fast_tops(const rule_ctx *ctx, struct elim_cache *c, const uint8_t *
 
 /* Last-place counts (approval) over the active candidates. */
 static void fast_bottoms(const rule_ctx *ctx, struct elim_cache *c, const uint8_t *active, double *sc) {
+    if (c->linear) {
+        linear_counts(ctx, c, active, 1, sc);
+        return;
+    }
     const srm_profile *p = ctx->p;
     const int32_t m = c->m;
     uint64_t act = 0;
