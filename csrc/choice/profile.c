@@ -31,17 +31,19 @@ srm_status srm_profile_validate(const srm_profile *p, srm_error *err) {
         }
         total += w;
         const int32_t *lv = p->levels + b * m;
-        if (m <= 63) {
-            /* fast path: the used levels as a bit set; dense iff it is {0, ..., max}. Out-of-range
-             * levels fall through to the detailed check below, which names them. */
+        if (m <= 62) {
+            /* fast path, branch-free: bit l + 1 marks level l (bit 0: some candidate unranked); dense
+             * iff the level bits form {0, ..., max}. Out-of-range levels fall through to the
+             * detailed check below, which names them. */
             uint64_t used = 0;
-            int ok = 1;
+            uint32_t bad = 0;
             for (int32_t c = 0; c < m; c++) {
-                const int32_t l = lv[c];
-                ok &= (l >= -1) & (l < m);
-                used |= (l >= 0 && l < m) ? (uint64_t)1 << l : 0;
+                const uint32_t l1 = (uint32_t)(lv[c] + 1); /* -1 -> 0; negative -> huge */
+                bad |= l1 > (uint32_t)m;
+                used |= (uint64_t)1 << (l1 & 63);
             }
-            if (ok && (used & (used + 1)) == 0) {
+            const uint64_t lv_bits = used >> 1;
+            if (!bad && (lv_bits & (lv_bits + 1)) == 0) {
                 if (p->utilities != NULL)
                     for (int32_t c = 0; c < m; c++)
                         if (!isfinite(p->utilities[b * m + c])) {
