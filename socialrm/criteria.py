@@ -755,11 +755,11 @@ class DistortionResult:
 
 def distortion(
     utilities,
-    rule: str | Callable = "borda",
+    rule: str | Callable | Sequence[str | Callable] = "borda",
     weights=None,
     candidates: Sequence | None = None,
     **rule_options: Any,
-) -> DistortionResult:
+) -> DistortionResult | dict[str, DistortionResult]:
     """Welfare of ``rule``'s choice versus the optimum, from cardinal utilities (CHOICE.md §3 (i)).
 
     The rule sees only what an ordinal rule can see -- each voter's ranking induced by its
@@ -772,8 +772,9 @@ def distortion(
     ----------
     utilities : array-like of shape (n_voters, m)
         Cardinal utilities, higher is better; finite.
-    rule : str or callable, default="borda"
-        A registry name or a callable accepted by :func:`socialrm.aggregate`.
+    rule : str, callable or sequence of them, default="borda"
+        A registry name or a callable accepted by :func:`socialrm.aggregate`; with a sequence, the
+        result is a dict rule name → :class:`DistortionResult`.
     weights : array-like of shape (n_voters,), optional
         Non-negative voter weights (default: 1 each).
     candidates : sequence, optional
@@ -783,7 +784,7 @@ def distortion(
 
     Returns
     -------
-    DistortionResult
+    DistortionResult or dict
 
     Examples
     --------
@@ -803,6 +804,14 @@ def distortion(
         if np.any(w < 0) or not np.any(w > 0):
             raise ValueError("weights: must be non-negative with at least one positive entry")
     P = _engine().Profile.from_scores(U, weights=None if weights is None else w, candidates=candidates)
+    if isinstance(rule, (list, tuple)):
+        if not rule:
+            raise ValueError("rule: expected a rule or a non-empty sequence of rules")
+        return {_rule_label(r): _distortion_of(P, U, w, r, rule_options) for r in rule}
+    return _distortion_of(P, U, w, rule, rule_options)
+
+
+def _distortion_of(P, U: np.ndarray, w: np.ndarray, rule, rule_options) -> DistortionResult:
     order = _engine().aggregate(P, rule=rule, **rule_options)
     ranks = np.asarray(order.ranks)
     chosen = np.flatnonzero(ranks == ranks.min())

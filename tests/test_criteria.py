@@ -457,3 +457,15 @@ def test_lift_utilities_matches_the_ordinal_lift():
                 continue
             got = srm.Profile.from_scores(_lift_utilities(u, row, c, to_top)[None]).levels[0]
             np.testing.assert_array_equal(got, lifted, err_msg=f"c={c} to_top={to_top}")
+
+
+def test_distortion_of_several_rules():
+    # DESIGN.md §6 distortion population, every rule at once
+    U = np.array([[1.0, 0.9999, 0.9998, 0.9997, 0.9996], [-0.9997, -0.9998, -0.9999, -1.0, 1.0]])
+    res = srm.distortion(U, ["borda", "plurality", "utilitarian", "copeland"], weights=[0.201, 0.799])
+    assert list(res) == ["borda", "plurality", "utilitarian", "copeland"]
+    assert res["borda"].chosen.tolist() == [0] and res["borda"].welfare < -0.59
+    assert res["plurality"].chosen.tolist() == [4] and res["utilitarian"].ratio == 1.0
+    assert res["copeland"].chosen.tolist() == [4]  # E beats everyone 79.9 : 20.1
+    with pytest.raises(ValueError, match="rule"):
+        srm.distortion(U, [])
