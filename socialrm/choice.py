@@ -596,6 +596,18 @@ class SocialOrder:
         self.info = dict(info or {})
 
     @classmethod
+    def _from_engine(cls, ranks: np.ndarray, candidates: list[str], scores, rule: str, info: dict) -> SocialOrder:
+        """Wrap the engine's output (dense int ranks, validated names) without re-checking it."""
+        self = cls.__new__(cls)
+        self.ranks = ranks.astype(np.int64)
+        self.ranks.flags.writeable = False
+        self.candidates = candidates
+        self.scores = None if scores is None or np.isnan(scores).all() else scores
+        self.rule = rule
+        self.info = info
+        return self
+
+    @classmethod
     def from_ranks(cls, ranks, candidates=None, scores=None, rule: str | None = None) -> SocialOrder:
         """From any ranks (lower = better; equal = tied); they are densified."""
         return cls(ranks, candidates, scores, rule)
@@ -852,7 +864,7 @@ def aggregate(P: Profile, rule: str | Callable = "schulze", **options) -> Social
         ranks, scores = _core._choice_aggregate(P._levels, P._weights, P._utilities, spec, False, None,
                                                 sup_strict, sup_ext)
     info["order"] = order_method
-    return SocialOrder(ranks, P.candidates, scores, name, info)
+    return SocialOrder._from_engine(ranks, P.candidates, scores, name, info)
 
 
 _BALLOT_RULES = {"plurality", "anti_plurality", "instant_runoff", "coombs", "bucklin", "random_ballot"} | _CARDINAL
