@@ -3,6 +3,7 @@ and strict validation of malformed files (errors name the line)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,9 @@ import pytest
 
 import socialrm as srm
 
-DATA = Path(__file__).resolve().parents[1].parent.parent / "shared" / "data" / "preflib"
-if not DATA.is_dir():  # worktrees live in /work/wt/<name>; a main checkout sits beside ../shared
-    DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "preflib"
+# ../shared/data beside the checkout (as tests/conftest.py), or SOCIALRM_SHARED_DATA
+DATA = Path(os.environ.get("SOCIALRM_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+DATA = DATA / "preflib"
 FILES = sorted(DATA.glob("*/*.[st]o[ci]")) if DATA.is_dir() else []
 needs_data = pytest.mark.skipif(not FILES, reason="../shared/data/preflib is absent (only in the project workspace)")
 
