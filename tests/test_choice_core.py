@@ -546,3 +546,23 @@ def test_bad_inputs():
         aggregate(Profile.from_scores(np.eye(3)), "egalitarian", groups=[0, 1])
     with pytest.raises(ValueError, match="skew"):
         srm.maximal_lottery(np.ones((3, 3)))
+
+
+def test_inputs_unmodified_and_refcounts_stable():
+    import sys
+
+    rng = np.random.default_rng(0)
+    scores = rng.standard_normal((40, 5))
+    before = scores.copy()
+    P = Profile.from_scores(scores)
+    np.testing.assert_array_equal(scores, before)
+    lv, w = P.levels, P.weights
+    counts = (sys.getrefcount(lv), sys.getrefcount(w), sys.getrefcount(scores))
+    for _ in range(200):
+        for rule in ("schulze", "kemeny", "instant_runoff", "coombs", "maximal_lottery", "utilitarian"):
+            aggregate(P, rule)
+        with pytest.raises(ValueError):
+            aggregate(P, "schulze", order="elimination")
+        srm.margins_from_scores(scores)
+    assert (sys.getrefcount(lv), sys.getrefcount(w), sys.getrefcount(scores)) == counts
+    np.testing.assert_array_equal(scores, before)
