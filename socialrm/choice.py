@@ -210,6 +210,14 @@ def _as_weights(weights, n: int) -> np.ndarray:
     return w
 
 
+def _owned(arr: np.ndarray, source) -> np.ndarray:
+    """``arr``, copied if it may share memory with the caller's ``source`` (a profile makes its arrays
+    read-only, which must not change the caller's arrays)."""
+    if isinstance(source, np.ndarray) and np.may_share_memory(arr, source):
+        return arr.copy()
+    return arr
+
+
 def _as_names(candidates, m: int) -> list[str]:
     if candidates is None:
         return [str(i) for i in range(m)]
@@ -267,11 +275,11 @@ class Profile:
             raise ValueError("levels: empty profile (no candidates)")
         if np.any(lv < -1) or np.any(lv >= lv.shape[1]):
             raise ValueError(f"levels: values must be in [-1, {lv.shape[1] - 1}]")
-        lv = np.ascontiguousarray(lv, dtype=np.int32)
-        w = _as_weights(weights, lv.shape[0])
+        lv = _owned(np.ascontiguousarray(lv, dtype=np.int32), levels)
+        w = _owned(_as_weights(weights, lv.shape[0]), weights)
         u = None
         if utilities is not None:
-            u = np.ascontiguousarray(utilities, dtype=np.float64)
+            u = _owned(np.ascontiguousarray(utilities, dtype=np.float64), utilities)
             if u.shape != lv.shape:
                 raise ValueError(f"utilities: expected shape {lv.shape}, got {u.shape}")
         _core._choice_validate(lv, w, u)
@@ -308,8 +316,23 @@ class Profile:
         if s.shape[0] == 0 or s.shape[1] == 0:
             raise ValueError(f"scores: empty profile (shape {s.shape})")
         s = np.ascontiguousarray(s, dtype=np.float64)
-        levels = _core._choice_levels_from_scores(s)  # raises on NaN/inf, naming voter and candidate
-        return cls(levels, weights, candidates, utilities=s)
+        finite = np.isfinite(s)
+        if not finite.all():
+            i, c = np.argwhere(~finite)[0]
+            raise ValueError(f"scores: voter {i}, candidate {c} is NaN or infinite")
+        # The tiers (levels) are computed on first use: margins of a score profile come straight
+        # from the scores, so building one and taking its margins never materialises them.
+        self = cls.__new__(cls)
+        self._levels = None
+        self._weights = _owned(_as_weights(weights, s.shape[0]), weights)
+        s = _owned(s, scores)
+        s.flags.writeable = False
+        self._weights.flags.writeable = False
+        self._utilities = s
+        self._candidates = _as_names(candidates, s.shape[1])
+        self._cache = {}
+        self.metadata = {}
+        return self
 
     @classmethod
     def from_rankings(cls, rankings, weights=None, n_candidates: int | None = None, candidates=None) -> Profile:
@@ -406,6 +429,10 @@ class Profile:
 
     @property
     def levels(self) -> np.ndarray:
+        if self._levels is None:  # a score profile computes its tiers on first use
+            lv = _core._choice_levels_from_scores(self._utilities)
+            lv.flags.writeable = False
+            self._levels = lv
         return self._levels
 
     @property
@@ -422,11 +449,11 @@ class Profile:
 
     @property
     def n_ballots(self) -> int:
-        return int(self._levels.shape[0])
+        return int(self._weights.shape[0])
 
     @property
     def n_candidates(self) -> int:
-        return int(self._levels.shape[1])
+        return len(self._candidates)
 
     @property
     def integral_weights(self) -> bool:
@@ -446,14 +473,14 @@ class Profile:
     def is_linear(self) -> bool:
         """True when every ballot ranks every candidate strictly."""
         if "linear" not in self._cache:
-            lv = self._levels
+            lv = self.levels
             self._cache["linear"] = bool(np.all(lv >= 0) and np.all(lv.max(axis=1) == lv.shape[1] - 1))
         return self._cache["linear"]
 
     @property
     def is_complete(self) -> bool:
         """True when every ballot ranks every candidate (ties allowed)."""
-        return bool(np.all(self._levels >= 0))
+        return self._utilities is not None or bool(np.all(self.levels >= 0))
 
     def _mode(self, mode) -> int:
         if mode not in MARGIN_MODES:
@@ -471,7 +498,7 @@ class Profile:
                 w = None if np.all(self._weights == 1.0) else self._weights
                 sup, mar = _core._choice_margins_from_scores(self._utilities, w, t)
             else:
-                sup, mar = _core._choice_margins(self._levels, self._weights, code, t)
+                sup, mar = _core._choice_margins(self.levels, self._weights, code, t)
             sup.flags.writeable = False
             mar.flags.writeable = False
             self._cache[key] = (sup, mar)
@@ -523,12 +550,12 @@ class Profile:
         if idx.dtype == bool or (idx.size and idx.dtype.kind not in "iu"):
             raise TypeError("candidate_indices: expected integer candidate ids")
         idx = idx.astype(np.int32)
-        lv, u = _core._choice_restrict(self._levels, self._weights, self._utilities, idx)
+        lv, u = _core._choice_restrict(self.levels, self._weights, self._utilities, idx)
         return Profile(lv, self._weights, [self._candidates[i] for i in idx], utilities=u)
 
     def reversed(self) -> Profile:
         """Every ballot reversed (ranked candidates only; unranked ones stay unranked)."""
-        lv = self._levels
+        lv = self.levels
         top = lv.max(axis=1, keepdims=True)
         rev = np.where(lv >= 0, top - lv, -1).astype(np.int32)
         u = None if self._utilities is None else -self._utilities
@@ -536,7 +563,7 @@ class Profile:
 
     def deduplicated(self) -> Profile:
         """Distinct ballots with summed weights (in order of first appearance). Drops utilities."""
-        uniq, first, inverse = np.unique(self._levels, axis=0, return_index=True, return_inverse=True)
+        uniq, first, inverse = np.unique(self.levels, axis=0, return_index=True, return_inverse=True)
         weights = np.bincount(inverse.ravel(), weights=self._weights, minlength=len(uniq))
         order = np.argsort(first, kind="stable")
         return Profile(uniq[order], weights[order], self._candidates)
@@ -861,7 +888,7 @@ def aggregate(P: Profile, rule: str | Callable = "schulze", **options) -> Social
         scores = None
     else:
         sup_strict, sup_ext = _cached_supports(P, name, spec)
-        ranks, scores = _core._choice_aggregate(P._levels, P._weights, P._utilities, spec, False, None,
+        ranks, scores = _core._choice_aggregate(P.levels, P._weights, P._utilities, spec, False, None,
                                                 sup_strict, sup_ext)
     info["order"] = order_method
     return SocialOrder._from_engine(ranks, P.candidates, scores, name, info)
@@ -944,7 +971,7 @@ def random_ballot_lottery(P: Profile) -> np.ndarray:
     """Random ballot's lottery: each ballot's weight goes to its top tier (shared when tied), / n."""
     if not isinstance(P, Profile):
         raise TypeError(f"P: expected a Profile, got {type(P).__name__}")
-    return _core._choice_random_ballot_lottery(P._levels, P._weights)
+    return _core._choice_random_ballot_lottery(P.levels, P._weights)
 
 
 def margins_from_scores(scores, weights=None, n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -566,3 +566,9 @@ def test_inputs_unmodified_and_refcounts_stable():
         srm.margins_from_scores(scores)
     assert (sys.getrefcount(lv), sys.getrefcount(w), sys.getrefcount(scores)) == counts
     np.testing.assert_array_equal(scores, before)
+    # the caller's arrays stay writable (the profile keeps read-only copies)
+    levels, weights = np.array([[0, 1], [1, 0]], dtype=np.int32), np.array([1.0, 2.0])
+    Q = Profile.from_levels(levels, weights)
+    assert scores.flags.writeable and levels.flags.writeable and weights.flags.writeable
+    levels[0, 0] = 1
+    assert Q.levels[0, 0] == 0 and not Q.levels.flags.writeable
