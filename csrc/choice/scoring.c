@@ -113,7 +113,7 @@ srm_status bucklin_scores(const rule_ctx *ctx, const uint8_t *active, double *sc
     const int32_t k_active = count_active(active, m);
     /* hist[c*M + j] = weight of ballots on which c has position j + 1. */
     double *hist = srm_calloc((size_t)m * (size_t)m, sizeof(double), "Bucklin position counts", err);
-    int32_t *above = srm_malloc((size_t)m, sizeof(int32_t), "Bucklin scratch", err);
+    int32_t *above = srm_malloc((size_t)m + 1, sizeof(int32_t), "Bucklin scratch", err);
     if (hist == NULL || above == NULL) {
         free(hist);
         free(above);
@@ -122,14 +122,17 @@ srm_status bucklin_scores(const rule_ctx *ctx, const uint8_t *active, double *sc
     for (int64_t r = 0; r < p->n_ballots; r++) {
         const double w = p->weights[r];
         const int32_t *lv = p->levels + r * m;
-        for (int32_t c = 0; c < m; c++) {
-            if (!active[c] || lv[c] < 0)
-                continue;
-            int32_t pos = 0;
-            for (int32_t d = 0; d < m; d++)
-                pos += active[d] && lv[d] >= 0 && lv[d] < lv[c];
-            hist[(int64_t)c * m + pos] += w;
-        }
+        /* above[l] = active ranked candidates on levels < l: counts per level, then prefix sums */
+        for (int32_t l = 0; l <= m; l++)
+            above[l] = 0;
+        for (int32_t c = 0; c < m; c++)
+            if (active[c] && lv[c] >= 0)
+                above[lv[c] + 1]++;
+        for (int32_t l = 1; l <= m; l++)
+            above[l] += above[l - 1];
+        for (int32_t c = 0; c < m; c++)
+            if (active[c] && lv[c] >= 0)
+                hist[(int64_t)c * m + above[lv[c]]] += w;
     }
     for (int32_t c = 0; c < m; c++)
         scores[c] = 0.0;

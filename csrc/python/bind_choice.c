@@ -34,8 +34,7 @@ int srm_py_profile_from(PyObject *levels, PyObject *weights, PyObject *utilities
             PyErr_Format(PyExc_ValueError, "utilities: expected shape [%zd, %zd]", (Py_ssize_t)n, (Py_ssize_t)m);
             return -1;
         }
-        if (srm_py_require_finite(out->utilities, "utilities") < 0)
-            return -1;
+        /* finiteness is checked by srm_profile_validate, which every entry point runs */
     }
     out->view.n_candidates = (int32_t)m;
     out->view.n_ballots = (int64_t)n;
