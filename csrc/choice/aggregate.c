@@ -231,7 +231,7 @@ srm_status rule_ctx_init(rule_ctx *ctx, const srm_profile *p, const srm_rule_spe
         }
         ctx->tol = 1e-9 * scale;
     }
-    if ((spec->rule == SRM_RULE_IRV || spec->rule == SRM_RULE_COOMBS) && m <= 64)
+    if ((spec->rule == SRM_RULE_IRV || spec->rule == SRM_RULE_COOMBS || spec->rule == SRM_RULE_BUCKLIN) && m <= 64)
         SRM_TRY(elim_cache_new(ctx, &ctx->elim, err));
     if (!needs_pairwise(spec->rule))
         return SRM_OK;

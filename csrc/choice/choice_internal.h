@@ -78,6 +78,8 @@ srm_status elimination_winners(const rule_ctx *ctx, const uint8_t *active, uint8
 /* Ballots sorted by level, for O(N)-per-round elimination counts (IRV, Coombs; M <= 64). */
 srm_status elim_cache_new(const rule_ctx *ctx, struct elim_cache **out, srm_error *err);
 void elim_cache_free(struct elim_cache *c);
+/* Bucklin scores via the cache on linear profiles; returns 0 (nothing written) otherwise. */
+int bucklin_linear(const rule_ctx *ctx, const uint8_t *active, double *scores);
 
 /* lottery.c */
 srm_status maximal_lottery_active(const rule_ctx *ctx, const uint8_t *active, double *p_out, srm_error *err);

@@ -382,3 +382,38 @@ srm_status elimination_winners(const rule_ctx *ctx, const uint8_t *active, uint8
     free(round);
     return st;
 }
+
+/* Bucklin on a linear profile: the k-th active candidate of every ballot is found by advancing a
+ * pointer along the ballot's order, so each k costs O(N) and the loop stops at the first k with a
+ * majority (usually small), instead of a full position histogram per call. Same scores as
+ * bucklin_scores. Returns 0 when the profile is not linear (the caller then uses bucklin_scores). */
+int bucklin_linear(const rule_ctx *ctx, const uint8_t *active, double *scores) {
+    const struct elim_cache *c = ctx->elim;
+    if (c == NULL || !c->linear)
+        return 0;
+    const int32_t m = c->m;
+    const double *w = ctx->p->weights;
+    const int32_t k_active = count_active(active, m);
+    int32_t *ptr = c->top; /* scratch: reset here, so it does not disturb elimination runs */
+    for (int64_t b = 0; b < c->n; b++)
+        ptr[b] = 0;
+    for (int32_t k = 0; k < m; k++)
+        scores[k] = 0.0;
+    for (int32_t k = 1; k <= k_active; k++) {
+        for (int64_t b = 0; b < c->n; b++) {
+            const int32_t *ord = c->ord + b * m;
+            int32_t t = ptr[b];
+            while (!active[ord[t]])
+                t++;
+            scores[ord[t]] += w[b];
+            ptr[b] = t + 1;
+        }
+        int done = 0;
+        for (int32_t x = 0; x < m; x++)
+            if (active[x] && ctx_gt(ctx, 2.0 * scores[x], ctx->total))
+                done = 1;
+        if (done)
+            break;
+    }
+    return 1;
+}

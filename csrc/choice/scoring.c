@@ -108,6 +108,8 @@ void borda_scores(const rule_ctx *ctx, const uint8_t *active, double *scores) {
  * of active candidates ranked strictly above it (unranked candidates have no position). Without
  * such a k (truncated ballots), k = the number of active candidates. */
 srm_status bucklin_scores(const rule_ctx *ctx, const uint8_t *active, double *scores, srm_error *err) {
+    if (bucklin_linear(ctx, active, scores))
+        return SRM_OK;
     const srm_profile *p = ctx->p;
     const int32_t m = ctx->m;
     const int32_t k_active = count_active(active, m);
