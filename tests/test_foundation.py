@@ -22,7 +22,6 @@ def test_random_state_to_seed() -> None:
         seed_from_random_state("zero")
 
 
-@pytest.mark.bad_input
 def test_n_threads() -> None:
     assert check_n_threads(None) == 0
     assert check_n_threads(2) == 2
@@ -32,7 +31,6 @@ def test_n_threads() -> None:
         check_n_threads(1.5)
 
 
-@pytest.mark.bad_input
 def test_finite_array() -> None:
     out = as_finite_array([[1, 2], [3, 4]], "x", ndim=2)
     assert out.dtype == np.float64 and out.flags.c_contiguous
