@@ -37,10 +37,12 @@ extern PyMethodDef srm_nn_methods[];
 extern PyMethodDef srm_density_methods[];
 extern PyMethodDef srm_models_methods[];
 extern PyMethodDef srm_analysis_methods[];
+extern PyMethodDef srm_reward_methods[];
 int srm_choice_module_init(PyObject *module);
 int srm_nn_module_init(PyObject *module);
 int srm_density_module_init(PyObject *module);
 int srm_models_module_init(PyObject *module);
 int srm_analysis_module_init(PyObject *module);
+int srm_reward_module_init(PyObject *module);
 
 #endif

@@ -110,7 +110,7 @@ static Py_ssize_t table_length(const PyMethodDef *table) {
 PyMODINIT_FUNC PyInit__core(void) {
     import_array();
     PyMethodDef *tables[] = {srm_core_methods, srm_choice_methods, srm_nn_methods, srm_density_methods,
-                             srm_models_methods, srm_analysis_methods};
+                             srm_models_methods, srm_analysis_methods, srm_reward_methods};
     const Py_ssize_t n_tables = (Py_ssize_t)(sizeof tables / sizeof tables[0]);
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)
@@ -120,7 +120,7 @@ PyMODINIT_FUNC PyInit__core(void) {
             goto fail;
     if (srm_choice_module_init(module) < 0 || srm_nn_module_init(module) < 0 ||
         srm_density_module_init(module) < 0 || srm_models_module_init(module) < 0 ||
-        srm_analysis_module_init(module) < 0)
+        srm_analysis_module_init(module) < 0 || srm_reward_module_init(module) < 0)
         goto fail;
     return module;
 fail:
