@@ -69,6 +69,7 @@ struct srm_reward {
     /* both */
     size_t head_w, head_b;
     int uses_blas;
+    double flops_per_item; /* rough forward+backward cost of one pair at the maximal lengths */
     int n_chunks;
     chunk_state *chunks;
     float **chunk_grads;
@@ -124,6 +125,9 @@ static srm_status register_tokens(srm_reward *m, srm_error *err) {
     SRM_TRY(add1(p, "head.weight", 1, c->C, &m->head_w, err));
     SRM_TRY(add1(p, "head.bias", 1, 0, &m->head_b, err));
     m->uses_blas = c->C * c->F > SMALL_WEIGHT || 3 * c->C * c->C > SMALL_WEIGHT;
+    const double C = c->C, F = c->F, Tp = c->max_tp, Tc = c->max_tc;
+    m->flops_per_item = 6.0 * (c->n_enc * Tp * (4 * C * C + 2 * C * F + 2 * Tp * C) +
+                               2.0 * c->n_dec * Tc * (8 * C * C + 2 * C * F + 2 * (Tc + Tp) * C));
     return SRM_OK;
 }
 
@@ -139,6 +143,7 @@ static srm_status register_features(srm_reward *m, srm_error *err) {
         snprintf(name, sizeof name, "mlp.%d.bias", k);
         SRM_TRY(add1(m->params, name, c->hidden[k], 0, &m->mlp_b[k], err));
         m->uses_blas |= (long)cin * c->hidden[k] > SMALL_WEIGHT;
+        m->flops_per_item += 12.0 * cin * c->hidden[k];
         m->hmax = c->hidden[k] > m->hmax ? c->hidden[k] : m->hmax;
         cin = c->hidden[k];
     }
@@ -651,9 +656,16 @@ srm_status srm_reward_check_pairs(const srm_reward_items *it, const srm_reward_p
 
 /* ---- batch loss, training, scoring ---------------------------------------------------------- */
 
-static int clamp_threads(int n_threads, int n_chunks) {
+/* Threads for n_items of work in n_chunks chunks. Small batches (the feature MLP) run on one
+ * thread: waking a team costs more than the work, and on a loaded machine far more (a 2-thread
+ * feature-mode step was measured 12x slower than a 1-thread one). Results do not depend on it. */
+#define FLOPS_PER_THREAD 5e7
+static int clamp_threads(const srm_reward *m, int n_threads, int n_chunks, int64_t n_items) {
     if (n_threads < 1)
         n_threads = omp_get_max_threads();
+    const double useful = m->flops_per_item * (double)n_items / FLOPS_PER_THREAD;
+    if (useful < n_threads)
+        n_threads = useful < 1.0 ? 1 : (int)useful;
     return n_threads > n_chunks ? n_chunks : (n_threads < 1 ? 1 : n_threads);
 }
 
@@ -663,7 +675,7 @@ static void loss_grad(srm_reward *m, const srm_reward_items *it, const int32_t *
                       float *rl) {
     const int chunk = m->cfg.chunk, nch = (B + chunk - 1) / chunk;
     const float inv_batch = 1.0f / (float)B;
-    n_threads = clamp_threads(n_threads, nch);
+    n_threads = clamp_threads(m, n_threads, nch, B);
     /* no nested threading inside the chunk tasks */
     const int blas_threads = m->uses_blas ? srm_openblas_get_num_threads() : 0;
     if (m->uses_blas)
@@ -753,7 +765,7 @@ srm_status srm_reward_score(srm_reward *m, const srm_reward_items *items, const 
     const int chunk = m->cfg.chunk;
     const int64_t nch = (n + chunk - 1) / chunk;
     /* Items are independent: any chunk may run on any thread's state (one state per thread). */
-    n_threads = clamp_threads(n_threads, m->n_chunks);
+    n_threads = clamp_threads(m, n_threads, m->n_chunks, n / 3); /* forward only: ~1/3 of a step */
     if (nch < n_threads)
         n_threads = nch < 1 ? 1 : (int)nch;
     const int blas_threads = m->uses_blas ? srm_openblas_get_num_threads() : 0;
