@@ -20,6 +20,8 @@
 
 /* Sizes above which srm_linear_forward calls sgemm (csrc/nn/linear.c: C·OC > 4096). */
 #define SMALL_WEIGHT 4096
+/* Items per block when scoring in feature mode. */
+#define SCORE_ROWS 256
 
 typedef struct { /* one side (winner, loser or scored completion) of a chunk */
     /* token mode */
@@ -762,23 +764,42 @@ srm_status srm_reward_score(srm_reward *m, const srm_reward_items *items, const 
             return srm_fail(err, SRM_EVALUE, "completion_ids: item %lld names completion %d, outside [0, %d)",
                             (long long)i, completion[i], items->n_completions);
     }
-    const int chunk = m->cfg.chunk;
-    const int64_t nch = (n + chunk - 1) / chunk;
-    /* Items are independent: any chunk may run on any thread's state (one state per thread). */
-    n_threads = clamp_threads(m, n_threads, m->n_chunks, n / 3); /* forward only: ~1/3 of a step */
+    /* Items are independent: any block may run on any thread's state (one state per thread).
+     * Token mode uses the training chunks; the feature MLP scores blocks of SCORE_ROWS items so
+     * each layer is one well-shaped product instead of many 16-row ones. */
+    const int features = m->cfg.mode == SRM_REWARD_FEATURES;
+    const int rows = features ? SCORE_ROWS : m->cfg.chunk;
+    const int64_t nch = (n + rows - 1) / rows;
+    n_threads = clamp_threads(m, n_threads, features ? 1 << 20 : m->n_chunks, n / 3); /* forward ~ 1/3 step */
     if (nch < n_threads)
         n_threads = nch < 1 ? 1 : (int)nch;
+    chunk_state *states = m->chunks, *own = NULL;
+    if (features) {
+        own = srm_calloc((size_t)n_threads, sizeof(chunk_state), "reward scoring states", err);
+        if (!own)
+            return SRM_ENOMEM;
+        srm_arena count = {NULL, 0};
+        layout_chunk(m, &own[0], &count, rows, 1, 1, 1);
+        for (int t = 0; t < n_threads; t++)
+            if (!(own[t].buf = srm_calloc(count.used, sizeof(float), "reward scoring activations", err))) {
+                for (int u = 0; u < t; u++)
+                    free(own[u].buf);
+                free(own);
+                return SRM_ENOMEM;
+            }
+        states = own;
+    }
     const int blas_threads = m->uses_blas ? srm_openblas_get_num_threads() : 0;
     if (m->uses_blas)
         srm_openblas_set_num_threads(1);
 #pragma omp parallel num_threads(n_threads)
     {
         unsigned fp = srm_fp_flush_denormals();
-        chunk_state *s = &m->chunks[omp_get_thread_num()];
-#pragma omp for schedule(dynamic, 4)
+        chunk_state *s = &states[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 1)
         for (int64_t k = 0; k < nch; k++) {
-            const int64_t b0 = k * chunk;
-            const int Bc = n - b0 < chunk ? (int)(n - b0) : chunk;
+            const int64_t b0 = k * rows;
+            const int Bc = n - b0 < rows ? (int)(n - b0) : rows;
             const int32_t *const cs[2] = {completion + b0, NULL};
             run_chunk(m, s, items, prompt + b0, cs, NULL, 1, Bc, 0.0f, 0);
             memcpy(out + b0, s->side[0].r, (size_t)Bc * sizeof(float));
@@ -787,5 +808,9 @@ srm_status srm_reward_score(srm_reward *m, const srm_reward_items *items, const 
     }
     if (m->uses_blas)
         srm_openblas_set_num_threads(blas_threads);
+    if (own)
+        for (int t = 0; t < n_threads; t++)
+            free(own[t].buf);
+    free(own);
     return SRM_OK;
 }
