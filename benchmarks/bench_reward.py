@@ -43,21 +43,34 @@ def random_pairs(n, n_prompts, n_completions, seed):
 
 
 def bench_training(quick, records):
+    import socialrm as srm
+
+    T, vocab = 8, 64
+    pt, ct = token_tables(256, 1024, T, vocab, 0)
+    pp, pw, pl = random_pairs(8192, 256, 1024, 1)
+    threads = sorted({1, os.cpu_count() or 1})
+    train_records(quick, records, "random pairs (256 prompts, 1024 compl.)", vocab, pt, ct, pp, pw, pl, threads)
+    # realistic RLHF data: few prompts, a handful of completions each, many raters' pairs; the C model
+    # encodes each distinct prompt and decodes each distinct (prompt, completion) once per chunk
+    data = srm.examples.four_types(n_raters=2000, seed=0)
+    pairs = data.pairs()
+    train_records(quick, records, "four_types rater pairs", data.vocab_size, data.prompt_tokens,
+                  data.completion_tokens, pairs.prompt, pairs.winner, pairs.loser, threads[:1])
+
+
+def train_records(quick, records, what, vocab, pt, ct, pp, pw, pl, thread_counts):
     import torch
     from reference.reward_torch import TorchRewardModel, tables_of
 
-    B, T, vocab = 128, 8, 64
-    pt, ct = token_tables(256, 1024, T, vocab, 0)
-    pp, pw, pl = random_pairs(8192, 256, 1024, 1)
+    B = 128
     core = _core.RewardCore(mode="tokens", vocab_size=vocab, width=32, n_heads=1, ff_hidden=128, n_encoder_layers=8,
-                            n_decoder_layers=8, max_prompt_len=T, max_completion_len=T, chunk=16, max_batch=B,
-                            seed=0)
+                            n_decoder_layers=8, max_prompt_len=pt.shape[1], max_completion_len=ct.shape[1],
+                            chunk=16, max_batch=B, seed=0)
     core.set_optimizer("adamw")
     k = 2 if quick else 10
     repeat = 2 if quick else 3
-    n_cores = os.cpu_count() or 1
     tables = tables_of(pt, ct, None, None, dtype=torch.float32)
-    for threads in sorted({1, n_cores}):
+    for threads in thread_counts:
         torch.set_num_threads(threads)
 
         def ours():
@@ -68,7 +81,7 @@ def bench_training(quick, records):
         ref = TorchRewardModel(core, "tokens", heads=1, dtype=torch.float32)
         opt = torch.optim.AdamW(ref.parameters(), lr=1e-3)
         gen = torch.Generator().manual_seed(0)
-        tp, tw, tl = (torch.from_numpy(a).long() for a in (pp, pw, pl))
+        tp, tw, tl = (torch.from_numpy(np.asarray(a)).long() for a in (pp, pw, pl))
 
         def step():
             idx = torch.randint(0, len(tp), (B,), generator=gen)  # minibatch of pairs, as ours draws
@@ -80,9 +93,9 @@ def bench_training(quick, records):
 
         step()
         t_peer = best_time(lambda: [step() for _ in range(k)], repeat=repeat) / k
-        records.append(record(f"train step tokens w32 L8+8 B128 T1-8, {threads} thr ({1 / t_ours:.1f} steps/s)",
+        records.append(record(f"train step w32 L8+8 B128, {what}, {threads} thr ({1 / t_ours:.1f} steps/s)",
                               t_ours, "torch eager", t_peer, "report"))
-    torch.set_num_threads(n_cores)
+    torch.set_num_threads(os.cpu_count() or 1)
 
 
 def bench_scoring(quick, records):
@@ -99,7 +112,8 @@ def bench_scoring(quick, records):
     core = _core.RewardCore(mode="features", prompt_dim=d, completion_dim=d, hidden_sizes=[64, 64], chunk=16,
                             max_batch=128, seed=0)
     n = len(cid)
-    t_ours = best_time(lambda: core.score(None, None, pf, cf, pid, cid), repeat=3)
+    torch.set_num_threads(1)  # one thread each: two threads were erratic on this shared machine
+    t_ours = best_time(lambda: core.score(None, None, pf, cf, pid, cid, n_threads=1), repeat=3)
     ref = TorchRewardModel(core, "features", dtype=torch.float32)
     tables = tables_of(None, None, pf, cf, dtype=torch.float32)
     tp, tc = torch.from_numpy(pid).long(), torch.from_numpy(cid).long()
@@ -110,8 +124,9 @@ def bench_scoring(quick, records):
 
     np.testing.assert_allclose(peer().numpy(), core.score(None, None, pf, cf, pid, cid), rtol=1e-3, atol=1e-4)
     t_peer = best_time(peer, repeat=3)
-    records.append(record(f"score features {n_prompts}x{per} d64 MLP 64-64 ({n / t_ours:,.0f} compl/s)", t_ours,
-                          "torch eager", t_peer, "report"))
+    records.append(record(f"score features {n_prompts}x{per} d64 MLP 64-64, 1 thr ({n / t_ours:,.0f} compl/s)",
+                          t_ours, "torch eager", t_peer, "report"))
+    torch.set_num_threads(os.cpu_count() or 1)
 
 
 def main():

@@ -45,10 +45,12 @@ def test_loss_and_gradients_equal_torch(mode, weighted):
     core = _token_core() if mode == "tokens" else _feature_core()
     flat = core.flat()
     flat += 0.05 * rng.normal(size=flat.shape).astype(np.float32)  # LN gains/biases off 1/0
-    pp = np.array([0, 1, 2, 3, 0, 2, 1], np.int32)
-    pw = np.array([0, 1, 2, 3, 4, 5, 0], np.int32)
-    pl = np.array([1, 2, 3, 4, 5, 0, 5], np.int32)
-    wt = rng.uniform(0, 2, size=7).astype(np.float32) if weighted else None
+    # chunks of 3 pairs; the last two chunks repeat a prompt and a (prompt, completion) item, which
+    # the C model encodes / decodes once and whose gradients it adds up
+    pp = np.array([0, 1, 2, 3, 0, 2, 1, 0, 0, 2, 2], np.int32)
+    pw = np.array([0, 1, 2, 3, 4, 5, 0, 1, 1, 3, 4], np.int32)
+    pl = np.array([1, 2, 3, 4, 5, 0, 5, 0, 2, 4, 3], np.int32)
+    wt = rng.uniform(0, 2, size=len(pp)).astype(np.float32) if weighted else None
     args = (pt, ct, None, None) if mode == "tokens" else (None, None, pf, cf)
     loss, rw, rl = core.loss_grad(*args, pp, pw, pl, wt, n_threads=2)
 

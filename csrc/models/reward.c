@@ -50,6 +50,16 @@ typedef struct {
     srm_ff_acts *ff;
     float *mem, *m_mean, *m_rstd;
     uint8_t *pmask;
+    /* token mode shares work inside a chunk: each distinct prompt is encoded once and each
+     * distinct (prompt, completion) item decoded once (side[0] holds the items) */
+    int *uprompt;       /* [chunk] distinct prompts (table rows) */
+    int *item_u, *item_c; /* [2 chunk] item -> distinct prompt index, completion table row */
+    int *slot[2];       /* [chunk] item of side k of pair b */
+    float *gmem, *gdmem; /* memory of each item's prompt and its gradient [Bi,Tp,C] */
+    uint8_t *gmask;     /* [Bi,Tp] */
+    float *ditem;       /* reward gradient per item [Bi] */
+    float *rp[2];       /* rewards of side k of each pair [Bc] */
+    int tc;             /* trimmed completion length of the current chunk */
     side_state side[2];
     /* backward scratch */
     float *dmem, *dxa, *dxb, *dya, *dyb, *de, *dhN, *dscore; /* token mode */
@@ -165,7 +175,9 @@ static void init_features(srm_reward *m) {
 
 /* Carve one chunk's activations for sizes (Bc, Tp, Tc) and S sides. With a counting arena (base
  * NULL) this only measures; pointer arrays must already exist. */
-static void layout_chunk(const srm_reward *m, chunk_state *s, srm_arena *ar, int Bc, int Tp, int Tc, int S) {
+/* Bc pairs (or scored items) over S sides; token mode: Bp distinct prompts, Bi distinct items. */
+static void layout_chunk(const srm_reward *m, chunk_state *s, srm_arena *ar, int Bc, int Bp, int Bi, int Tp, int Tc,
+                         int S) {
     const srm_reward_config *c = &m->cfg;
     if (c->mode == SRM_REWARD_FEATURES) {
         for (int k = 0; k < S; k++) {
@@ -181,39 +193,43 @@ static void layout_chunk(const srm_reward *m, chunk_state *s, srm_arena *ar, int
         s->dhb = srm_arena_take(ar, (size_t)Bc * m->hmax);
     } else {
         const int C = c->C, Le = c->n_enc, Ld = c->n_dec;
-        const size_t np = (size_t)Bc * Tp * C, nc = (size_t)Bc * Tc * C;
+        const size_t np = (size_t)Bp * Tp * C, nc = (size_t)Bi * Tc * C, ng = (size_t)Bi * Tp * C;
         s->e = srm_arena_take(ar, np);
-        s->e_mean = srm_arena_take(ar, (size_t)Bc * Tp);
-        s->e_rstd = srm_arena_take(ar, (size_t)Bc * Tp);
+        s->e_mean = srm_arena_take(ar, (size_t)Bp * Tp);
+        s->e_rstd = srm_arena_take(ar, (size_t)Bp * Tp);
         for (int i = 0; i < 2 * Le + 1; i++)
             s->x[i] = srm_arena_take(ar, np);
         for (int l = 0; l < Le; l++) {
-            srm_attn_acts_layout(&s->attn[l], ar, &m->enc_attn[l], Bc, Tp, Tp);
-            srm_ff_acts_layout(&s->ff[l], ar, &m->enc_ff[l], Bc, Tp);
+            srm_attn_acts_layout(&s->attn[l], ar, &m->enc_attn[l], Bp, Tp, Tp);
+            srm_ff_acts_layout(&s->ff[l], ar, &m->enc_ff[l], Bp, Tp);
         }
         s->mem = srm_arena_take(ar, np);
-        s->m_mean = srm_arena_take(ar, (size_t)Bc * Tp);
-        s->m_rstd = srm_arena_take(ar, (size_t)Bc * Tp);
-        s->pmask = (uint8_t *)srm_arena_take(ar, ((size_t)Bc * Tp + 3) / 4);
-        for (int k = 0; k < S; k++) {
-            side_state *d = &s->side[k];
-            d->e = srm_arena_take(ar, nc);
-            d->e_mean = srm_arena_take(ar, (size_t)Bc * Tc);
-            d->e_rstd = srm_arena_take(ar, (size_t)Bc * Tc);
-            for (int i = 0; i < 3 * Ld + 1; i++)
-                d->y[i] = srm_arena_take(ar, nc);
-            for (int l = 0; l < Ld; l++) {
-                srm_attn_acts_layout(&d->self[l], ar, &m->dec_self[l], Bc, Tc, Tc);
-                srm_attn_acts_layout(&d->cross[l], ar, &m->dec_cross[l], Bc, Tc, Tp);
-                srm_ff_acts_layout(&d->ff[l], ar, &m->dec_ff[l], Bc, Tc);
-            }
-            d->hN = srm_arena_take(ar, nc);
-            d->f_mean = srm_arena_take(ar, (size_t)Bc * Tc);
-            d->f_rstd = srm_arena_take(ar, (size_t)Bc * Tc);
-            d->score = srm_arena_take(ar, (size_t)Bc * Tc);
-            d->r = srm_arena_take(ar, (size_t)Bc);
-            d->mask = (uint8_t *)srm_arena_take(ar, ((size_t)Bc * Tc + 3) / 4);
+        s->m_mean = srm_arena_take(ar, (size_t)Bp * Tp);
+        s->m_rstd = srm_arena_take(ar, (size_t)Bp * Tp);
+        s->pmask = (uint8_t *)srm_arena_take(ar, ((size_t)Bp * Tp + 3) / 4);
+        s->gmem = srm_arena_take(ar, ng);
+        s->gdmem = srm_arena_take(ar, ng);
+        s->gmask = (uint8_t *)srm_arena_take(ar, ((size_t)Bi * Tp + 3) / 4);
+        s->ditem = srm_arena_take(ar, (size_t)Bi);
+        s->rp[0] = srm_arena_take(ar, (size_t)Bc);
+        s->rp[1] = srm_arena_take(ar, (size_t)Bc);
+        side_state *d = &s->side[0];
+        d->e = srm_arena_take(ar, nc);
+        d->e_mean = srm_arena_take(ar, (size_t)Bi * Tc);
+        d->e_rstd = srm_arena_take(ar, (size_t)Bi * Tc);
+        for (int i = 0; i < 3 * Ld + 1; i++)
+            d->y[i] = srm_arena_take(ar, nc);
+        for (int l = 0; l < Ld; l++) {
+            srm_attn_acts_layout(&d->self[l], ar, &m->dec_self[l], Bi, Tc, Tc);
+            srm_attn_acts_layout(&d->cross[l], ar, &m->dec_cross[l], Bi, Tc, Tp);
+            srm_ff_acts_layout(&d->ff[l], ar, &m->dec_ff[l], Bi, Tc);
         }
+        d->hN = srm_arena_take(ar, nc);
+        d->f_mean = srm_arena_take(ar, (size_t)Bi * Tc);
+        d->f_rstd = srm_arena_take(ar, (size_t)Bi * Tc);
+        d->score = srm_arena_take(ar, (size_t)Bi * Tc);
+        d->r = srm_arena_take(ar, (size_t)Bi);
+        d->mask = (uint8_t *)srm_arena_take(ar, ((size_t)Bi * Tc + 3) / 4);
         s->dmem = srm_arena_take(ar, np);
         s->dxa = srm_arena_take(ar, np);
         s->dxb = srm_arena_take(ar, np);
@@ -221,7 +237,7 @@ static void layout_chunk(const srm_reward *m, chunk_state *s, srm_arena *ar, int
         s->dyb = srm_arena_take(ar, nc);
         s->de = srm_arena_take(ar, np > nc ? np : nc);
         s->dhN = srm_arena_take(ar, nc);
-        s->dscore = srm_arena_take(ar, (size_t)Bc * Tc);
+        s->dscore = srm_arena_take(ar, (size_t)Bi * Tc);
     }
     s->dr[0] = srm_arena_take(ar, (size_t)Bc);
     s->dr[1] = srm_arena_take(ar, (size_t)Bc);
@@ -231,6 +247,11 @@ static void layout_chunk(const srm_reward *m, chunk_state *s, srm_arena *ar, int
 
 static void free_chunk(chunk_state *s) {
     free(s->ids);
+    free(s->uprompt);
+    free(s->item_u);
+    free(s->item_c);
+    free(s->slot[0]);
+    free(s->slot[1]);
     free(s->buf);
     free(s->grad);
     free(s->x);
@@ -253,22 +274,25 @@ static srm_status alloc_chunk(const srm_reward *m, chunk_state *s, srm_error *er
         s->ff = srm_calloc((size_t)Le + 1, sizeof(srm_ff_acts), "reward.ff", err);
         if (!s->x || !s->attn || !s->ff)
             return SRM_ENOMEM;
-        for (int k = 0; k < 2; k++) {
-            side_state *d = &s->side[k];
-            d->y = srm_calloc((size_t)3 * Ld + 1, sizeof(float *), "reward.y", err);
-            d->self = srm_calloc((size_t)Ld + 1, sizeof(srm_attn_acts), "reward.self", err);
-            d->cross = srm_calloc((size_t)Ld + 1, sizeof(srm_attn_acts), "reward.cross", err);
-            d->ff = srm_calloc((size_t)Ld + 1, sizeof(srm_ff_acts), "reward.ff", err);
-            if (!d->y || !d->self || !d->cross || !d->ff)
-                return SRM_ENOMEM;
-        }
-        s->ids = srm_calloc((size_t)c->chunk * (c->max_tp + 2 * c->max_tc), sizeof(int32_t), "reward chunk ids",
-                            err);
-        if (!s->ids)
+        side_state *d = &s->side[0];
+        d->y = srm_calloc((size_t)3 * Ld + 1, sizeof(float *), "reward.y", err);
+        d->self = srm_calloc((size_t)Ld + 1, sizeof(srm_attn_acts), "reward.self", err);
+        d->cross = srm_calloc((size_t)Ld + 1, sizeof(srm_attn_acts), "reward.cross", err);
+        d->ff = srm_calloc((size_t)Ld + 1, sizeof(srm_ff_acts), "reward.ff", err);
+        if (!d->y || !d->self || !d->cross || !d->ff)
+            return SRM_ENOMEM;
+        const size_t ch = (size_t)c->chunk;
+        s->ids = srm_calloc(ch * (c->max_tp + 2 * c->max_tc), sizeof(int32_t), "reward chunk ids", err);
+        s->uprompt = srm_calloc(ch, sizeof(int), "reward chunk prompts", err);
+        s->item_u = srm_calloc(2 * ch, sizeof(int), "reward chunk items", err);
+        s->item_c = srm_calloc(2 * ch, sizeof(int), "reward chunk items", err);
+        s->slot[0] = srm_calloc(ch, sizeof(int), "reward chunk slots", err);
+        s->slot[1] = srm_calloc(ch, sizeof(int), "reward chunk slots", err);
+        if (!s->ids || !s->uprompt || !s->item_u || !s->item_c || !s->slot[0] || !s->slot[1])
             return SRM_ENOMEM;
     }
     srm_arena count = {NULL, 0};
-    layout_chunk(m, s, &count, c->chunk, c->max_tp, c->max_tc, 2);
+    layout_chunk(m, s, &count, c->chunk, c->chunk, 2 * c->chunk, c->max_tp, c->max_tc, 2);
     s->buf = srm_calloc(count.used, sizeof(float), "reward activations", err);
     s->grad = srm_calloc(m->params->n ? m->params->n : 1, sizeof(float), "reward chunk gradient", err);
     if (!s->buf || !s->grad)
@@ -428,8 +452,8 @@ static void decoder_forward(const srm_reward *m, chunk_state *s, side_state *d, 
     for (int l = 0; l < Ld; l++) {
         srm_attn_block_forward(&m->dec_self[l], &d->self[l], d->y[3 * l + 1], d->y[3 * l], NULL, d->mask, NULL, P, Bc,
                                Tc, Tc);
-        srm_attn_block_forward(&m->dec_cross[l], &d->cross[l], d->y[3 * l + 2], d->y[3 * l + 1], s->mem, d->mask,
-                               s->pmask, P, Bc, Tc, Tp);
+        srm_attn_block_forward(&m->dec_cross[l], &d->cross[l], d->y[3 * l + 2], d->y[3 * l + 1], s->gmem, d->mask,
+                               s->gmask, P, Bc, Tc, Tp);
         srm_ff_block_forward(&m->dec_ff[l], &d->ff[l], d->y[3 * l + 3], d->y[3 * l + 2], P, Bc, Tc);
     }
     srm_layernorm_forward(d->hN, d->f_mean, d->f_rstd, d->y[3 * Ld], P + m->lnf_d_w, P + m->lnf_d_b, N, C);
@@ -437,7 +461,7 @@ static void decoder_forward(const srm_reward *m, chunk_state *s, side_state *d, 
     srm_meanpool_forward(d->r, d->score, d->mask, Bc, Tc, 1);                    /* r = mean over real tokens */
 }
 
-/* Accumulates the decoder's parameter gradients into G and its memory gradient into s->dmem. */
+/* Accumulates the decoder's parameter gradients into G and its memory gradient into s->gdmem. */
 static void decoder_backward(const srm_reward *m, chunk_state *s, side_state *d, const float *dr, const int32_t *ids,
                              float *G, int Bc, int Tp, int Tc) {
     const float *P = m->params->data;
@@ -455,8 +479,8 @@ static void decoder_backward(const srm_reward *m, chunk_state *s, side_state *d,
         srm_ff_block_backward(&m->dec_ff[l], &d->ff[l], dnext, G, dcur, d->y[3 * l + 2], P, Bc, Tc);
         float *t = dcur; dcur = dnext; dnext = t;
         memset(dnext, 0, n * sizeof(float));
-        srm_attn_block_backward(&m->dec_cross[l], &d->cross[l], dnext, s->dmem, G, dcur, d->y[3 * l + 1], s->mem,
-                                d->mask, s->pmask, P, Bc, Tc, Tp);
+        srm_attn_block_backward(&m->dec_cross[l], &d->cross[l], dnext, s->gdmem, G, dcur, d->y[3 * l + 1],
+                                s->gmem, d->mask, s->gmask, P, Bc, Tc, Tp);
         t = dcur; dcur = dnext; dnext = t;
         memset(dnext, 0, n * sizeof(float));
         srm_attn_block_backward(&m->dec_self[l], &d->self[l], dnext, NULL, G, dcur, d->y[3 * l], NULL, d->mask, NULL,
@@ -520,36 +544,98 @@ static void gather_rows(int32_t *dst, const int32_t *table, int T, const int32_t
         memcpy(dst + (size_t)b * Te, table + (size_t)idx[b] * T, (size_t)Te * sizeof(int32_t));
 }
 
-/* Rewards of Bc items on S sides (prompt pp[b], completion cs[k][b]) into s->side[k].r; with
+/* Index of v in list[0..*n), appended if absent. Linear scan: a chunk holds a few dozen entries. */
+static int intern(int *list, int *n, int v) {
+    for (int i = 0; i < *n; i++)
+        if (list[i] == v)
+            return i;
+    list[*n] = v;
+    return (*n)++;
+}
+
+/* Item (distinct prompt u, completion c) of the chunk, appended if absent. */
+static int intern_item(chunk_state *s, int *n, int u, int c) {
+    for (int i = 0; i < *n; i++)
+        if (s->item_u[i] == u && s->item_c[i] == c)
+            return i;
+    s->item_u[*n] = u;
+    s->item_c[*n] = c;
+    return (*n)++;
+}
+
+/* Token-mode forward of Bc pairs (S = 2) or scored items (S = 1): each distinct prompt is encoded
+ * once, each distinct (prompt, completion) decoded once against its prompt's memory, and s->rp[k]
+ * receives the reward of side k of every pair. Returns (via *tp_out) the trimmed prompt length. */
+static void tokens_forward(const srm_reward *m, chunk_state *s, srm_arena *ar, const srm_reward_items *it,
+                           const int32_t *pp, const int32_t *const cs[2], int S, int Bc, int *tp_out, int *nU_out,
+                           int *nI_out) {
+    const int C = m->cfg.C;
+    int nU = 0, nI = 0, tp = 1, tc = 1;
+    for (int b = 0; b < Bc; b++) {
+        const int u = intern(s->uprompt, &nU, pp[b]);
+        for (int k = 0; k < S; k++)
+            s->slot[k][b] = intern_item(s, &nI, u, cs[k][b]);
+    }
+    for (int u = 0; u < nU; u++) {
+        const int l = real_length(it->prompt_tokens + (size_t)s->uprompt[u] * it->Tp, it->Tp);
+        tp = l > tp ? l : tp;
+    }
+    for (int j = 0; j < nI; j++) {
+        const int l = real_length(it->completion_tokens + (size_t)s->item_c[j] * it->Tc, it->Tc);
+        tc = l > tc ? l : tc;
+    }
+    int32_t *ip = s->ids, *ic = ip + (size_t)nU * tp;
+    gather_rows(ip, it->prompt_tokens, it->Tp, s->uprompt, nU, tp);
+    gather_rows(ic, it->completion_tokens, it->Tc, s->item_c, nI, tc);
+    layout_chunk(m, s, ar, Bc, nU, nI, tp, tc, S);
+    encoder_forward(m, s, ip, nU, tp);
+    const size_t row = (size_t)tp * C;
+    for (int j = 0; j < nI; j++) { /* each item attends to its own prompt's memory */
+        memcpy(s->gmem + j * row, s->mem + (size_t)s->item_u[j] * row, row * sizeof(float));
+        memcpy(s->gmask + (size_t)j * tp, s->pmask + (size_t)s->item_u[j] * tp, (size_t)tp);
+    }
+    decoder_forward(m, s, &s->side[0], ic, nI, tp, tc);
+    for (int k = 0; k < S; k++)
+        for (int b = 0; b < Bc; b++)
+            s->rp[k][b] = s->side[0].r[s->slot[k][b]];
+    s->tc = tc;
+    *tp_out = tp;
+    *nU_out = nU;
+    *nI_out = nI;
+}
+
+/* Token-mode backward from the pair reward gradients s->dr[0..1] into G. */
+static void tokens_backward(const srm_reward *m, chunk_state *s, float *G, int Bc, int nU, int nI, int tp) {
+    const int C = m->cfg.C;
+    memset(s->ditem, 0, (size_t)nI * sizeof(float));
+    for (int k = 0; k < 2; k++) /* rp[k][b] = r[slot[k][b]]: gradients of repeated items add up */
+        for (int b = 0; b < Bc; b++)
+            s->ditem[s->slot[k][b]] += s->dr[k][b];
+    const size_t row = (size_t)tp * C;
+    memset(s->gdmem, 0, (size_t)nI * row * sizeof(float));
+    decoder_backward(m, s, &s->side[0], s->ditem, s->ids + (size_t)nU * tp, G, nI, tp, s->tc);
+    memset(s->dmem, 0, (size_t)nU * row * sizeof(float));
+    for (int j = 0; j < nI; j++) { /* gmem[j] = mem[item_u[j]]: scatter-add in item order */
+        float *dst = s->dmem + (size_t)s->item_u[j] * row;
+        const float *src = s->gdmem + j * row;
+        for (size_t i = 0; i < row; i++)
+            dst[i] += src[i];
+    }
+    encoder_backward(m, s, s->ids, G, nU, tp);
+}
+
+/* Rewards of Bc items on S sides (prompt pp[b], completion cs[k][b]) into s->rp[k]; with
  * want_grad (S = 2) also the weighted BT losses s->loss and the chunk gradient of
  * Σ_b ω_b·loss_b · inv_batch into s->grad. */
 static void run_chunk(const srm_reward *m, chunk_state *s, const srm_reward_items *it, const int32_t *pp,
                       const int32_t *const cs[2], const float *wt, int S, int Bc, float inv_batch, int want_grad) {
     const srm_reward_config *c = &m->cfg;
     srm_arena ar = {s->buf, 0};
-    int32_t *ip = NULL, *ic[2] = {NULL, NULL};
-    int tp = 1, tc = 1;
+    int tp = 1, nU = 0, nI = 0;
     if (c->mode == SRM_REWARD_TOKENS) {
-        for (int b = 0; b < Bc; b++) {
-            int lp = real_length(it->prompt_tokens + (size_t)pp[b] * it->Tp, it->Tp);
-            tp = lp > tp ? lp : tp;
-            for (int k = 0; k < S; k++) {
-                int lc = real_length(it->completion_tokens + (size_t)cs[k][b] * it->Tc, it->Tc);
-                tc = lc > tc ? lc : tc;
-            }
-        }
-        ip = s->ids;
-        gather_rows(ip, it->prompt_tokens, it->Tp, pp, Bc, tp);
-        for (int k = 0; k < S; k++) {
-            ic[k] = ip + (size_t)Bc * tp + (size_t)k * Bc * tc;
-            gather_rows(ic[k], it->completion_tokens, it->Tc, cs[k], Bc, tc);
-        }
-        layout_chunk(m, s, &ar, Bc, tp, tc, S);
-        encoder_forward(m, s, ip, Bc, tp);
-        for (int k = 0; k < S; k++)
-            decoder_forward(m, s, &s->side[k], ic[k], Bc, tp, tc);
+        tokens_forward(m, s, &ar, it, pp, cs, S, Bc, &tp, &nU, &nI);
     } else {
-        layout_chunk(m, s, &ar, Bc, 1, 1, S);
+        layout_chunk(m, s, &ar, Bc, Bc, Bc, 1, 1, S);
         const int dp = c->d_prompt, dc = c->d_completion;
         for (int k = 0; k < S; k++) {
             side_state *d = &s->side[k];
@@ -560,11 +646,12 @@ static void run_chunk(const srm_reward *m, chunk_state *s, const srm_reward_item
                 memcpy(x + dp, it->completion_features + (size_t)cs[k][b] * dc, (size_t)dc * sizeof(float));
             }
             mlp_forward(m, d, Bc);
+            s->rp[k] = d->r;
         }
     }
     if (S < 2)
         return;
-    srm_bt_forward(s->loss, s->side[0].r, s->side[1].r, Bc);
+    srm_bt_forward(s->loss, s->rp[0], s->rp[1], Bc);
     for (int b = 0; b < Bc; b++)
         s->loss[b] *= wt ? wt[b] : 1.0f;
     if (!want_grad)
@@ -576,16 +663,12 @@ static void run_chunk(const srm_reward *m, chunk_state *s, const srm_reward_item
         s->dl[b] = (wt ? wt[b] : 1.0f) * inv_batch;
     memset(s->dr[0], 0, (size_t)Bc * sizeof(float));
     memset(s->dr[1], 0, (size_t)Bc * sizeof(float));
-    srm_bt_backward(s->dr[0], s->dr[1], s->dl, s->side[0].r, s->side[1].r, Bc);
-    if (c->mode == SRM_REWARD_TOKENS) {
-        memset(s->dmem, 0, (size_t)Bc * tp * c->C * sizeof(float));
-        for (int k = 0; k < S; k++)
-            decoder_backward(m, s, &s->side[k], s->dr[k], ic[k], G, Bc, tp, tc);
-        encoder_backward(m, s, ip, G, Bc, tp);
-    } else {
+    srm_bt_backward(s->dr[0], s->dr[1], s->dl, s->rp[0], s->rp[1], Bc);
+    if (c->mode == SRM_REWARD_TOKENS)
+        tokens_backward(m, s, G, Bc, nU, nI, tp);
+    else
         for (int k = 0; k < S; k++)
             mlp_backward(m, s, &s->side[k], s->dr[k], G, Bc);
-    }
 }
 
 /* ---- validation ------------------------------------------------------------------------------ */
@@ -701,9 +784,9 @@ static void loss_grad(srm_reward *m, const srm_reward_items *it, const int32_t *
         for (int b = 0; b < Bc; b++) {
             total += m->chunks[k].loss[b];
             if (rw)
-                rw[b0 + b] = m->chunks[k].side[0].r[b];
+                rw[b0 + b] = m->chunks[k].rp[0][b];
             if (rl)
-                rl[b0 + b] = m->chunks[k].side[1].r[b];
+                rl[b0 + b] = m->chunks[k].rp[1][b];
         }
     }
     *loss = (float)(total / B);
@@ -779,7 +862,7 @@ srm_status srm_reward_score(srm_reward *m, const srm_reward_items *items, const 
         if (!own)
             return SRM_ENOMEM;
         srm_arena count = {NULL, 0};
-        layout_chunk(m, &own[0], &count, rows, 1, 1, 1);
+        layout_chunk(m, &own[0], &count, rows, rows, rows, 1, 1, 1);
         for (int t = 0; t < n_threads; t++)
             if (!(own[t].buf = srm_calloc(count.used, sizeof(float), "reward scoring activations", err))) {
                 for (int u = 0; u < t; u++)
@@ -802,7 +885,7 @@ srm_status srm_reward_score(srm_reward *m, const srm_reward_items *items, const 
             const int Bc = n - b0 < rows ? (int)(n - b0) : rows;
             const int32_t *const cs[2] = {completion + b0, NULL};
             run_chunk(m, s, items, prompt + b0, cs, NULL, 1, Bc, 0.0f, 0);
-            memcpy(out + b0, s->side[0].r, (size_t)Bc * sizeof(float));
+            memcpy(out + b0, s->rp[0], (size_t)Bc * sizeof(float));
         }
         srm_fp_restore(fp);
     }
