@@ -741,16 +741,18 @@ srm_status srm_reward_check_pairs(const srm_reward_items *it, const srm_reward_p
 
 /* ---- batch loss, training, scoring ---------------------------------------------------------- */
 
-/* Threads for n_items of work in n_chunks chunks. Small batches (the feature MLP) run on one
- * thread: waking a team costs more than the work, and on a loaded machine far more (a 2-thread
- * feature-mode step was measured 12x slower than a 1-thread one). Results do not depend on it. */
+/* Threads for n_items of work in n_chunks chunks. n_threads >= 1 is honoured (up to n_chunks);
+ * with n_threads = 0 (all cores) small batches such as the feature MLP's run on one thread: waking a
+ * team costs more than the work, and on a loaded machine far more (a 2-thread feature-mode step
+ * was measured 12x slower than a 1-thread one). Results do not depend on the thread count. */
 #define FLOPS_PER_THREAD 5e7
 static int clamp_threads(const srm_reward *m, int n_threads, int n_chunks, int64_t n_items) {
-    if (n_threads < 1)
+    if (n_threads < 1) {
         n_threads = omp_get_max_threads();
-    const double useful = m->flops_per_item * (double)n_items / FLOPS_PER_THREAD;
-    if (useful < n_threads)
-        n_threads = useful < 1.0 ? 1 : (int)useful;
+        const double useful = m->flops_per_item * (double)n_items / FLOPS_PER_THREAD;
+        if (useful < n_threads)
+            n_threads = useful < 1.0 ? 1 : (int)useful;
+    }
     return n_threads > n_chunks ? n_chunks : (n_threads < 1 ? 1 : n_threads);
 }
 
