@@ -86,3 +86,12 @@ def test_vanilla_ranks_morristown_last_on_morristown_partial(mode):
     # with full information Borda puts Morristown above Memphis (DESIGN §6): vanilla RLHF misses it
     full = srm.examples.morristown_full(n_raters=2000, seed=0, mode=mode)
     assert _names(full, 0, srm.aggregate(_profile(full, 0), "borda").ranks)[-1] == "Memphis"
+
+
+def test_default_token_model_learns_the_raters_order():
+    """The default architecture (width 32, 8 + 8 layers) and learning rate, with fewer steps."""
+    data = srm.examples.four_types(n_raters=2000, seed=0)
+    rm = RewardModel(n_steps=STEPS, random_state=0).fit(data)
+    for p in range(data.n_prompts):
+        expected = srm.aggregate(_profile(data, p), "borda")
+        assert _names(data, p, rm.rank(p, data.completions_of(p)).ranks) == _names(data, p, expected.ranks)
