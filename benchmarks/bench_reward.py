@@ -58,6 +58,31 @@ def bench_training(quick, records):
                   data.completion_tokens, pairs.prompt, pairs.winner, pairs.loser, threads[:1])
 
 
+def ours_train_fn(core, pt, ct, pp, pw, pl, k, B, threads):
+    def run():
+        core.train(pt, ct, None, None, pp, pw, pl, None, k, batch=B, lr=1e-3, max_grad_norm=1.0, n_threads=threads)
+
+    return run
+
+
+def torch_step_fn(ref, tables, pp, pw, pl, B):
+    import torch
+
+    opt = torch.optim.AdamW(ref.parameters(), lr=1e-3)
+    gen = torch.Generator().manual_seed(0)
+    tp, tw, tl = (torch.from_numpy(np.asarray(a)).long() for a in (pp, pw, pl))
+
+    def step():
+        idx = torch.randint(0, len(tp), (B,), generator=gen)  # minibatch of pairs, as ours draws
+        opt.zero_grad(set_to_none=True)
+        loss, _, _ = ref.loss(tables, tp[idx], tw[idx], tl[idx])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(ref.parameters(), 1.0)
+        opt.step()
+
+    return step
+
+
 def train_records(quick, records, what, vocab, pt, ct, pp, pw, pl, thread_counts):
     import torch
     from reference.reward_torch import TorchRewardModel, tables_of
@@ -72,27 +97,10 @@ def train_records(quick, records, what, vocab, pt, ct, pp, pw, pl, thread_counts
     tables = tables_of(pt, ct, None, None, dtype=torch.float32)
     for threads in thread_counts:
         torch.set_num_threads(threads)
-
-        def ours():
-            core.train(pt, ct, None, None, pp, pw, pl, None, k, batch=B, lr=1e-3, max_grad_norm=1.0,
-                       n_threads=threads)
-
-        t_ours = best_time(ours, repeat=repeat) / k
-        ref = TorchRewardModel(core, "tokens", heads=1, dtype=torch.float32)
-        opt = torch.optim.AdamW(ref.parameters(), lr=1e-3)
-        gen = torch.Generator().manual_seed(0)
-        tp, tw, tl = (torch.from_numpy(np.asarray(a)).long() for a in (pp, pw, pl))
-
-        def step():
-            idx = torch.randint(0, len(tp), (B,), generator=gen)  # minibatch of pairs, as ours draws
-            opt.zero_grad(set_to_none=True)
-            loss, _, _ = ref.loss(tables, tp[idx], tw[idx], tl[idx])
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(ref.parameters(), 1.0)
-            opt.step()
-
+        t_ours = best_time(ours_train_fn(core, pt, ct, pp, pw, pl, k, B, threads), repeat=repeat) / k
+        step = torch_step_fn(TorchRewardModel(core, "tokens", heads=1, dtype=torch.float32), tables, pp, pw, pl, B)
         step()
-        t_peer = best_time(lambda: [step() for _ in range(k)], repeat=repeat) / k
+        t_peer = best_time(lambda step=step: [step() for _ in range(k)], repeat=repeat) / k
         records.append(record(f"train step w32 L8+8 B128, {what}, {threads} thr ({1 / t_ours:.1f} steps/s)",
                               t_ours, "torch eager", t_peer, "report"))
     torch.set_num_threads(os.cpu_count() or 1)

@@ -485,6 +485,9 @@ class RewardModel:
         arch.update(gelu=self.gelu, chunk=hp["chunk"], max_batch=hp["batch_size"], init_std=hp["init_std"], seed=seed)
         core = _core.RewardCore(**arch)
         core.set_optimizer(self.optimizer, weight_decay=hp["weight_decay"])
+        # zero steps: the C core validates the tables and the pairs (ids, winner != loser, weights)
+        core.train(*[tables[a] for a in _TABLES], pp, pw, pl, weights, 0, batch=hp["batch_size"],
+                   n_threads=n_threads)
         # Everything validated: set the fitted state, then train (an interrupted fit keeps it).
         self.core_ = core
         self.arch_ = arch
@@ -530,6 +533,7 @@ class RewardModel:
         except KeyboardInterrupt:
             # The C loop returns after its chunk of steps; the parameters reached are kept.
             self.interrupted_ = True
+            self.n_steps_ = core.n_steps()
             raise
         finally:
             if bar is not None:

@@ -72,7 +72,7 @@ def test_loss_and_gradients_equal_torch(mode, weighted):
 
 
 def _small(mode="features", **kw):
-    base = dict(n_steps=60, batch_size=32, progress_every=20, random_state=7, learning_rate=3e-3)
+    base = {"n_steps": 60, "batch_size": 32, "progress_every": 20, "random_state": 7, "learning_rate": 3e-3}
     if mode == "tokens":
         base.update(width=8, n_heads=2, n_encoder_layers=1, n_decoder_layers=1)
     else:
@@ -245,3 +245,12 @@ def test_keyboard_interrupt_keeps_parameters(tiny_features):
 def test_adafactor_and_verbose(tiny_features):
     rm = _small(optimizer="adafactor", learning_rate=1e-2, verbose=True).fit(tiny_features)
     assert np.isfinite(rm.history_["loss"]).all()
+
+
+def test_failed_fit_leaves_the_estimator_unfitted(tiny_features):
+    rm = _small()
+    pf, cf = tiny_features.prompt_features, tiny_features.completion_features
+    with pytest.raises(ValueError, match="itself"):
+        rm.fit_pairs([0], [1], [1], prompt_features=pf, completion_features=cf)
+    with pytest.raises(NotFittedError):
+        rm.score([0], [0])

@@ -71,7 +71,7 @@ class TorchRewardModel(torch.nn.Module):
 
     def loss(self, tables, prompt_ids, winner_ids, loser_ids, weights=None):
         """(1/B) Σ ω_b · softplus(r_l − r_w), and the rewards (encoder shared by both sides)."""
-        pt, ct, pf, cf = tables
+        pt, ct, _, _ = tables
         if self.mode == "features":
             rw = self.rewards(tables, prompt_ids, winner_ids)
             rl = self.rewards(tables, prompt_ids, loser_ids)

@@ -15,6 +15,10 @@
  * Items: the prompts and completions are tables referenced by index, so a pair is three int32s.
  * Completions are not tied to a prompt here; a pair names its prompt explicitly.
  *
+ * Shared work (token mode): inside a chunk each distinct prompt is encoded once and each distinct
+ * (prompt, completion) decoded once, its reward used by every pair that names it (RLHF data has few
+ * prompts and completions and many raters' pairs; scoring m completions of a prompt encodes it once).
+ *
  * Threads: a batch is cut into fixed chunks of `chunk` pairs, each with its own activations and
  * gradient buffer, reduced in chunk order (srm_grad_reduce): bitwise identical for any thread count.
  * Training draws pair i of step t as srm_rng_below(seed, t, i, n_pairs) where t is the optimiser's
