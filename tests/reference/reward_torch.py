@@ -9,6 +9,7 @@ weights, the feature-mode MLP, and a plain eager training step for the benchmark
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from _nn_torch_ref import TorchTestModel
@@ -89,6 +90,6 @@ def tables_of(pt=None, ct=None, pf=None, cf=None, dtype=torch.float64):
     def conv(a, is_float):
         if a is None:
             return None
-        t = torch.from_numpy(a)
+        t = torch.from_numpy(np.array(a))  # a copy: data tables are read-only
         return t.to(dtype) if is_float else t.long()
     return conv(pt, False), conv(ct, False), conv(pf, True), conv(cf, True)
