@@ -88,6 +88,11 @@ struct srm_reward {
     /* training batch: gathered pairs [max_batch] */
     int32_t *bp, *bw, *bl;
     float *bwt;
+    /* token mode: the batch sorted by lengths (see sort_batch) [max_batch] */
+    int *order;
+    int64_t *key;
+    int32_t *sp, *sw, *sl;
+    float *swt;
 };
 
 srm_params *srm_reward_params(srm_reward *m) { return m->params; }
@@ -312,6 +317,12 @@ void srm_reward_free(srm_reward *m) {
     free(m->bw);
     free(m->bl);
     free(m->bwt);
+    free(m->order);
+    free(m->key);
+    free(m->sp);
+    free(m->sw);
+    free(m->sl);
+    free(m->swt);
     srm_params_free(m->params);
     free(m);
 }
@@ -381,7 +392,14 @@ srm_status srm_reward_new(srm_reward **out, const srm_reward_config *cfg, srm_er
     m->bw = srm_calloc((size_t)B, sizeof(int32_t), "reward batch", err);
     m->bl = srm_calloc((size_t)B, sizeof(int32_t), "reward batch", err);
     m->bwt = srm_calloc((size_t)B, sizeof(float), "reward batch", err);
-    if (!m->chunks || !m->chunk_grads || !m->bp || !m->bw || !m->bl || !m->bwt) {
+    m->order = srm_calloc((size_t)B, sizeof(int), "reward batch order", err);
+    m->key = srm_calloc((size_t)B, sizeof(int64_t), "reward batch keys", err);
+    m->sp = srm_calloc((size_t)B, sizeof(int32_t), "reward sorted batch", err);
+    m->sw = srm_calloc((size_t)B, sizeof(int32_t), "reward sorted batch", err);
+    m->sl = srm_calloc((size_t)B, sizeof(int32_t), "reward sorted batch", err);
+    m->swt = srm_calloc((size_t)B, sizeof(float), "reward sorted batch", err);
+    if (!m->chunks || !m->chunk_grads || !m->bp || !m->bw || !m->bl || !m->bwt || !m->order || !m->key || !m->sp ||
+        !m->sw || !m->sl || !m->swt) {
         srm_reward_free(m);
         return SRM_ENOMEM;
     }
@@ -756,10 +774,51 @@ static int clamp_threads(const srm_reward *m, int n_threads, int n_chunks, int64
     return n_threads > n_chunks ? n_chunks : (n_threads < 1 ? 1 : n_threads);
 }
 
+/* Token mode: order the batch's pairs by (longest completion, prompt length, prompt id) before
+ * cutting it into chunks, so each chunk trims little padding and pairs of one prompt share a chunk
+ * (its encoder pass). Stable, and a function of the data only: the chunking, hence every sum, is
+ * the same for any thread count. Fills m->order and the sorted copies m->sp, sw, sl, swt. */
+static void sort_batch(srm_reward *m, const srm_reward_items *it, const int32_t *pp, const int32_t *pw,
+                       const int32_t *pl, const float *wt, int B) {
+    int *order = m->order;
+    int64_t *key = m->key;
+    for (int b = 0; b < B; b++) {
+        const int lw = real_length(it->completion_tokens + (size_t)pw[b] * it->Tc, it->Tc);
+        const int ll = real_length(it->completion_tokens + (size_t)pl[b] * it->Tc, it->Tc);
+        const int lp = real_length(it->prompt_tokens + (size_t)pp[b] * it->Tp, it->Tp);
+        key[b] = (((int64_t)(lw > ll ? lw : ll) * (it->Tp + 1) + lp) << 31) + pp[b];
+        order[b] = b;
+    }
+    for (int i = 1; i < B; i++) { /* stable insertion sort (B is at most a few hundred) */
+        const int v = order[i];
+        int j = i;
+        while (j > 0 && key[order[j - 1]] > key[v]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+    for (int b = 0; b < B; b++) {
+        const int i = order[b];
+        m->sp[b] = pp[i];
+        m->sw[b] = pw[i];
+        m->sl[b] = pl[i];
+        m->swt[b] = wt ? wt[i] : 1.0f;
+    }
+}
+
 /* The unchecked batch step over B <= max_batch pairs: loss and (optionally) params->grad. */
 static void loss_grad(srm_reward *m, const srm_reward_items *it, const int32_t *pp, const int32_t *pw,
                       const int32_t *pl, const float *wt, int B, int want_grad, int n_threads, float *loss, float *rw,
                       float *rl) {
+    const int sorted = m->cfg.mode == SRM_REWARD_TOKENS;
+    if (sorted) {
+        sort_batch(m, it, pp, pw, pl, wt, B);
+        pp = m->sp;
+        pw = m->sw;
+        pl = m->sl;
+        wt = m->swt;
+    }
     const int chunk = m->cfg.chunk, nch = (B + chunk - 1) / chunk;
     const float inv_batch = 1.0f / (float)B;
     n_threads = clamp_threads(m, n_threads, nch, B);
@@ -780,15 +839,16 @@ static void loss_grad(srm_reward *m, const srm_reward_items *it, const int32_t *
     }
     if (m->uses_blas)
         srm_openblas_set_num_threads(blas_threads);
-    double total = 0.0; /* in pair order: independent of the thread count */
+    double total = 0.0; /* in chunk order: independent of the thread count */
     for (int k = 0; k < nch; k++) {
         const int b0 = k * chunk, Bc = B - b0 < chunk ? B - b0 : chunk;
         for (int b = 0; b < Bc; b++) {
+            const int i = sorted ? m->order[b0 + b] : b0 + b;
             total += m->chunks[k].loss[b];
             if (rw)
-                rw[b0 + b] = m->chunks[k].rp[0][b];
+                rw[i] = m->chunks[k].rp[0][b];
             if (rl)
-                rl[b0 + b] = m->chunks[k].rp[1][b];
+                rl[i] = m->chunks[k].rp[1][b];
         }
     }
     *loss = (float)(total / B);
