@@ -412,7 +412,11 @@ class RewardModel:
             raise ValueError(f"gelu: expected 'tanh' or 'erf', got {self.gelu!r}")
         if self.callback is not None and not callable(self.callback):
             raise TypeError("callback: expected a callable or None")
-        hidden = tuple(self.hidden_sizes)
+        try:
+            hidden = tuple(self.hidden_sizes)
+        except TypeError:
+            raise TypeError(f"hidden_sizes: expected a sequence of ints, got {type(self.hidden_sizes).__name__}") \
+                from None
         if len(hidden) > 8:
             raise ValueError(f"hidden_sizes: at most 8 layers, got {len(hidden)}")
         width = _int_param(self.width, "width", 1, 4096)

@@ -95,3 +95,16 @@ def test_default_token_model_learns_the_raters_order():
     for p in range(data.n_prompts):
         expected = srm.aggregate(_profile(data, p), "borda")
         assert _names(data, p, rm.rank(p, data.completions_of(p)).ranks) == _names(data, p, expected.ranks)
+
+
+def test_pair_weights_move_the_order_to_the_weighted_raters():
+    """Weighting the Memphis raters' pairs 100:1 makes the vanilla model follow their order."""
+    data = srm.examples.four_types(n_raters=2000, seed=0, mode="features")
+    pairs = data.pairs()
+    memphis = np.asarray(data.rater_labels)[pairs.rater] == 0
+    weights = np.where(memphis, 1.0, 0.01)
+    rm = _model("features").fit(data, sample_weight=weights)
+    assert _names(data, 0, rm.rank(0, data.completions_of(0)).ranks) == [
+        "Memphis", "Nashville", "Chattanooga", "Knoxville"]
+    assert _names(data, 1, rm.rank(1, data.completions_of(1)).ranks) == [
+        "Knoxville", "Chattanooga", "Nashville", "Memphis"]
