@@ -1,7 +1,8 @@
 """Runs every benchmarks/bench_*.py with --json and rewrites the README's performance table.
 
 The table sits between the markers ``<!-- bench:start -->`` and ``<!-- bench:end -->`` in README.md.
-Usage: ``python benchmarks/update_readme.py [--quick] [--only choice,nn]``.
+Usage: ``python benchmarks/update_readme.py [--quick] [--only choice,nn]``, or
+``--from-json DIR`` to use records already written by ``bench_<area>.py --json DIR/<area>.json``.
 """
 
 from __future__ import annotations
@@ -47,12 +48,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated areas, e.g. choice,nn")
+    parser.add_argument("--from-json", metavar="DIR", help="read DIR/<area>.json instead of running the benchmarks")
     args = parser.parse_args()
     only = {a for a in args.only.split(",") if a}
     records: dict[str, list[dict]] = {}
     for script in sorted((REPO_ROOT / "benchmarks").glob("bench_*.py")):
         area = script.stem.removeprefix("bench_")
         if only and area not in only:
+            continue
+        if args.from_json:
+            path = Path(args.from_json) / f"{area}.json"
+            if path.exists():
+                records[area] = json.loads(path.read_text())
             continue
         records[area] = run_benchmark(script, args.quick)
     readme = REPO_ROOT / "README.md"
