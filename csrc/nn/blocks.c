@@ -199,16 +199,15 @@ static void attn_backward(const srm_attn_block *k, srm_attn_acts *a, float *dx, 
                           int NK) {
     const int C = k->C;
     const size_t n = (size_t)N * C;
-    zero(a->dobuf, n);
     if (!k->postnorm) { /* y = x + LN_out(o) */
         for (size_t i = 0; i < n; i++)
             dx[i] += dout[i];
-        srm_layernorm_backward(a->dobuf, G + k->ln_out_w, G + k->ln_out_b, dout, a->o, P + k->ln_out_w, a->n_mean,
-                               a->n_rstd, N, C);
+        srm_layernorm_backward_to(a->dobuf, G + k->ln_out_w, G + k->ln_out_b, dout, a->o, P + k->ln_out_w,
+                                  a->n_mean, a->n_rstd, N, C);
     } else { /* y = LN_out(x + o) */
-        zero(a->dpre, n);
-        srm_layernorm_backward(a->dpre, G + k->ln_out_w, G + k->ln_out_b, dout, a->pre, P + k->ln_out_w,
-                               a->n_mean, a->n_rstd, N, C);
+        zero(a->dobuf, n);
+        srm_layernorm_backward_to(a->dpre, G + k->ln_out_w, G + k->ln_out_b, dout, a->pre, P + k->ln_out_w,
+                                  a->n_mean, a->n_rstd, N, C);
         srm_residual_backward(dx, a->dobuf, a->dpre, n);
     }
     srm_linear_backward_to(a->da, G + k->w_o, G + k->b_o, a->dobuf, a->a, P + k->w_o, N, C, C);
@@ -275,13 +274,13 @@ void srm_ff_block_forward(const srm_ff_block *k, srm_ff_acts *a, float *out, con
     if (!k->postnorm) { /* y = x + W2 · LN_mid(GELU(W1 · LN_in(x))) */
         srm_layernorm_forward(a->h, a->h_mean, a->h_rstd, x, P + k->ln_in_w, P + k->ln_in_b, N, C);
         srm_linear_forward(a->u, a->h, P + k->w_1, P + k->b_1, N, C, F);
-        srm_gelu_forward(a->g, a->u, nf, k->gelu);
+        srm_gelu_forward_cache(a->g, a->du, a->u, nf, k->gelu); /* du holds GELU's σ until backward */
         srm_layernorm_forward(a->m, a->m_mean, a->m_rstd, a->g, P + k->ln_mid_w, P + k->ln_mid_b, N, F);
         srm_linear_forward(a->f, a->m, P + k->w_2, P + k->b_2, N, F, C);
         srm_residual_forward(out, x, a->f, n);
     } else { /* y = LN_out(x + W2 · GELU(W1 · x)) */
         srm_linear_forward(a->u, x, P + k->w_1, P + k->b_1, N, C, F);
-        srm_gelu_forward(a->g, a->u, nf, k->gelu);
+        srm_gelu_forward_cache(a->g, a->du, a->u, nf, k->gelu);
         srm_linear_forward(a->f, a->g, P + k->w_2, P + k->b_2, N, F, C);
         srm_residual_forward(a->pre, x, a->f, n);
         srm_layernorm_forward(out, a->n_mean, a->n_rstd, a->pre, P + k->ln_out_w, P + k->ln_out_b, N, C);
@@ -292,26 +291,23 @@ void srm_ff_block_backward(const srm_ff_block *k, srm_ff_acts *a, float *dx, flo
                            const float *x, const float *P, int B, int T) {
     const int C = k->C, F = k->F, N = B * T;
     const size_t n = (size_t)N * C, nf = (size_t)N * F;
-    zero(a->du, nf);
     if (!k->postnorm) {
         for (size_t i = 0; i < n; i++) /* residual */
             dx[i] += dout[i];
-        zero(a->dg, nf);
         srm_linear_backward_to(a->dm, G + k->w_2, G + k->b_2, dout, a->m, P + k->w_2, N, F, C);
-        srm_layernorm_backward(a->dg, G + k->ln_mid_w, G + k->ln_mid_b, a->dm, a->g, P + k->ln_mid_w, a->m_mean,
-                               a->m_rstd, N, F);
-        srm_gelu_backward(a->du, a->dg, a->u, nf, k->gelu);
+        srm_layernorm_backward_to(a->dg, G + k->ln_mid_w, G + k->ln_mid_b, a->dm, a->g, P + k->ln_mid_w, a->m_mean,
+                                  a->m_rstd, N, F);
+        srm_gelu_backward_cache(a->du, a->dg, a->u, a->du, nf, k->gelu); /* in place over the forward's σ */
         srm_linear_backward_to(a->dh, G + k->w_1, G + k->b_1, a->du, a->h, P + k->w_1, N, C, F);
         srm_layernorm_backward(dx, G + k->ln_in_w, G + k->ln_in_b, a->dh, x, P + k->ln_in_w, a->h_mean, a->h_rstd,
                                N, C);
     } else {
-        zero(a->dpre, n);
-        srm_layernorm_backward(a->dpre, G + k->ln_out_w, G + k->ln_out_b, dout, a->pre, P + k->ln_out_w, a->n_mean,
-                               a->n_rstd, N, C);
+        srm_layernorm_backward_to(a->dpre, G + k->ln_out_w, G + k->ln_out_b, dout, a->pre, P + k->ln_out_w,
+                                  a->n_mean, a->n_rstd, N, C);
         for (size_t i = 0; i < n; i++)
             dx[i] += a->dpre[i];
         srm_linear_backward_to(a->dg, G + k->w_2, G + k->b_2, a->dpre, a->g, P + k->w_2, N, F, C);
-        srm_gelu_backward(a->du, a->dg, a->u, nf, k->gelu);
+        srm_gelu_backward_cache(a->du, a->dg, a->u, a->du, nf, k->gelu);
         srm_linear_backward(dx, G + k->w_1, G + k->b_1, a->du, x, P + k->w_1, N, C, F);
     }
 }

@@ -60,6 +60,61 @@ void srm_gelu_backward(float *dinp, const float *dout, const float *inp, size_t 
     }
 }
 
+/* The same two functions with the derivative's shared factor kept from the forward pass: sig [n]
+ * receives σ(2u) (tanh form) or Φ(x) (erf form), so the backward pass skips one exp (tanh) or
+ * erf (erf). Values are bitwise those of srm_gelu_forward / srm_gelu_backward into a zeroed dinp.
+ * The backward OVERWRITES dinp, which may be the same buffer as sig (in place). */
+void srm_gelu_forward_cache(float *out, float *sig, const float *inp, size_t n, srm_gelu_kind kind) {
+    if (kind == SRM_GELU_ERF) {
+        for (size_t i = 0; i < n; i++) {
+            sig[i] = 0.5f * (1.0f + erff(inp[i] * INV_SQRT2));
+            out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * INV_SQRT2));
+        }
+        return;
+    }
+    const v8 k2 = v8_splat(2.0f * GELU_SCALE), c3 = v8_splat(0.044715f), one = v8_splat(1.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8 x = v8_load(inp + i);
+        v8 d = one + v8_exp(-(k2 * (x + c3 * x * x * x)));
+        v8_store(out + i, x / d);
+        v8_store(sig + i, one / d);
+    }
+    for (; i < n; i++) {
+        float x = inp[i];
+        float d = 1.0f + srm_exp1(-(2.0f * GELU_SCALE * (x + 0.044715f * x * x * x)));
+        out[i] = x / d;
+        sig[i] = 1.0f / d;
+    }
+}
+
+/* forward as above; dinp = 0 + dout·y'(x) (the explicit +0 keeps a −0 exactly as the accumulating
+ * version into zeros would turn it into +0) */
+void srm_gelu_backward_cache(float *dinp, const float *dout, const float *inp, const float *sig, size_t n,
+                             srm_gelu_kind kind) {
+    if (kind == SRM_GELU_ERF) {
+        for (size_t i = 0; i < n; i++) {
+            float x = inp[i];
+            float pdf = INV_SQRT_2PI * expf(-0.5f * x * x);
+            dinp[i] = 0.0f + dout[i] * (sig[i] + x * pdf);
+        }
+        return;
+    }
+    const v8 k2 = v8_splat(2.0f * GELU_SCALE), c33 = v8_splat(3.0f * 0.044715f), one = v8_splat(1.0f);
+    const v8 zero = v8_splat(0.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8 x = v8_load(inp + i), sg = v8_load(sig + i);
+        v8 grad = sg + x * sg * (one - sg) * k2 * (one + c33 * x * x);
+        v8_store(dinp + i, zero + v8_load(dout + i) * grad);
+    }
+    for (; i < n; i++) {
+        float x = inp[i], sg = sig[i];
+        float grad = sg + x * sg * (1.0f - sg) * 2.0f * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
+        dinp[i] = 0.0f + dout[i] * grad;
+    }
+}
+
 void srm_residual_forward(float *out, const float *a, const float *b, size_t n) {
     for (size_t i = 0; i < n; i++)
         out[i] = a[i] + b[i];

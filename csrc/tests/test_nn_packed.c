@@ -1,5 +1,6 @@
-/* Packed (unpadded) sequences against the padded ops they replace: attention, attention blocks
- * (self/cross, pre/post-norm), embedding and mean pooling. The padded ops are the reference (they
+/* Fast-path variants against the plain ops they replace, bitwise: GELU with a cached σ/Φ, LayerNorm
+ * backward overwriting its input gradient, and packed (unpadded) sequences against the padded ops:
+ * attention, attention blocks (self/cross, pre/post-norm), embedding and mean pooling. The padded ops are the reference (they
  * have their own finite-difference checks in test_nn.c); on every real row the packed results
  * must be bitwise equal: outputs, input gradients and parameter gradients. Masks are random, with
  * interior and trailing padding, fully padded items and sequences of length 1.
@@ -199,7 +200,40 @@ static void test_embedding_pooling(void) {
     free(dr); free(d1); free(d2);
 }
 
+/* ---- GELU with cache, LayerNorm backward_to ---------------------------------------------------- */
+static void test_cached_variants(void) {
+    const size_t n = 203; /* not a multiple of 8: the scalar tails too */
+    float *x = fd_randn(n, 11, 3.0f), *dy = fd_randn(n, 12, 1.0f);
+    x[0] = 0.0f;
+    x[1] = -0.0f;
+    dy[2] = -0.0f;
+    for (int kind = 0; kind < 2; kind++) {
+        float *y1 = fd_zeros(n), *y2 = fd_zeros(n), *sig = fd_zeros(n), *d1 = fd_zeros(n);
+        srm_gelu_forward(y1, x, n, (srm_gelu_kind)kind);
+        srm_gelu_forward_cache(y2, sig, x, n, (srm_gelu_kind)kind);
+        CHECK(memcmp(y1, y2, n * sizeof(float)) == 0, "gelu kind %d: cached forward output", kind);
+        srm_gelu_backward(d1, dy, x, n, (srm_gelu_kind)kind);
+        srm_gelu_backward_cache(sig, dy, x, sig, n, (srm_gelu_kind)kind); /* in place */
+        CHECK(memcmp(d1, sig, n * sizeof(float)) == 0, "gelu kind %d: cached backward (in place)", kind);
+        free(y1); free(y2); free(sig); free(d1);
+    }
+    free(x); free(dy);
+    const int N = 7, C = 20;
+    float *in = fd_randn((size_t)N * C, 13, 2.0f), *w = fd_randn(C, 14, 1.0f), *b = fd_randn(C, 15, 1.0f);
+    float *out = fd_zeros((size_t)N * C), *mean = fd_zeros(N), *rstd = fd_zeros(N);
+    float *g = fd_randn((size_t)N * C, 16, 1.0f);
+    srm_layernorm_forward(out, mean, rstd, in, w, b, N, C);
+    float *dx1 = fd_zeros((size_t)N * C), *dx2 = fd_randn((size_t)N * C, 17, 1.0f); /* garbage: overwritten */
+    float *gw1 = fd_zeros(2 * C), *gw2 = fd_zeros(2 * C);
+    srm_layernorm_backward(dx1, gw1, gw1 + C, g, in, w, mean, rstd, N, C);
+    srm_layernorm_backward_to(dx2, gw2, gw2 + C, g, in, w, mean, rstd, N, C);
+    CHECK(memcmp(dx1, dx2, (size_t)N * C * sizeof(float)) == 0, "layernorm backward_to: dx");
+    CHECK(memcmp(gw1, gw2, 2 * C * sizeof(float)) == 0, "layernorm backward_to: dweight, dbias");
+    free(in); free(w); free(b); free(out); free(mean); free(rstd); free(g); free(dx1); free(dx2); free(gw1); free(gw2);
+}
+
 int main(void) {
+    test_cached_variants();
     for (uint64_t r = 0; r < 24; r++) {
         const int B = 1 + (int)srm_rng_below(21, r, 0, 5), T = 1 + (int)srm_rng_below(21, r, 1, 9);
         const int Tk = 1 + (int)srm_rng_below(21, r, 2, 9), H = 1 + (int)srm_rng_below(21, r, 3, 2);

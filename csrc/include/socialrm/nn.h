@@ -83,11 +83,20 @@ void srm_layernorm_forward(float *out, float *mean, float *rstd, const float *in
                            const float *bias, int N, int C);
 void srm_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                             const float *weight, const float *mean, const float *rstd, int N, int C);
+/* The same with dinp OVERWRITTEN (=) instead of accumulated (dweight, dbias still accumulate). */
+void srm_layernorm_backward_to(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                               const float *weight, const float *mean, const float *rstd, int N, int C);
 
 /* ---- GELU, elementwise over n values --------------------------------------------------------- */
 typedef enum { SRM_GELU_TANH = 0, SRM_GELU_ERF = 1 } srm_gelu_kind;
 void srm_gelu_forward(float *out, const float *inp, size_t n, srm_gelu_kind kind);
 void srm_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n, srm_gelu_kind kind);
+/* Variants that keep the derivative's shared factor: the forward also writes sig [n] (σ(2u) for
+ * tanh, Φ(x) for erf) and the backward reads it instead of recomputing an exp/erf. The backward
+ * OVERWRITES dinp (which may be sig itself). Values equal the plain pair's bitwise. */
+void srm_gelu_forward_cache(float *out, float *sig, const float *inp, size_t n, srm_gelu_kind kind);
+void srm_gelu_backward_cache(float *dinp, const float *dout, const float *inp, const float *sig, size_t n,
+                             srm_gelu_kind kind);
 
 /* ---- residual add: out = a + b; backward da += dout, db += dout ------------------------------- */
 void srm_residual_forward(float *out, const float *a, const float *b, size_t n);
