@@ -9,10 +9,14 @@
 #define INV_SQRT2 0.7071067811865476f
 #define INV_SQRT_2PI 0.3989422804014327f
 
-void srm_gelu_forward(float *out, const float *inp, size_t n, srm_gelu_kind kind) {
+/* sig (may be NULL) receives σ(2u) (tanh form) or Φ(x) (erf form) for the cached backward */
+static void gelu_forward(float *out, float *sig, const float *inp, size_t n, srm_gelu_kind kind) {
     if (kind == SRM_GELU_ERF) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * INV_SQRT2));
+            if (sig)
+                sig[i] = 0.5f * (1.0f + erff(inp[i] * INV_SQRT2));
+        }
         return;
     }
     /* ½x(1 + tanh u) = x·σ(2u): one exp (vectorised) instead of tanh */
@@ -20,14 +24,22 @@ void srm_gelu_forward(float *out, const float *inp, size_t n, srm_gelu_kind kind
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         v8 x = v8_load(inp + i);
-        v8 u2 = k2 * (x + c3 * x * x * x);
-        v8_store(out + i, x / (one + v8_exp(-u2)));
+        v8 d = one + v8_exp(-(k2 * (x + c3 * x * x * x)));
+        v8_store(out + i, x / d);
+        if (sig)
+            v8_store(sig + i, one / d);
     }
     for (; i < n; i++) {
         float x = inp[i];
-        float u2 = 2.0f * GELU_SCALE * (x + 0.044715f * x * x * x);
-        out[i] = x / (1.0f + srm_exp1(-u2));
+        float d = 1.0f + srm_exp1(-(2.0f * GELU_SCALE * (x + 0.044715f * x * x * x)));
+        out[i] = x / d;
+        if (sig)
+            sig[i] = 1.0f / d;
     }
+}
+
+void srm_gelu_forward(float *out, const float *inp, size_t n, srm_gelu_kind kind) {
+    gelu_forward(out, NULL, inp, n, kind);
 }
 
 void srm_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n, srm_gelu_kind kind) {
@@ -65,27 +77,7 @@ void srm_gelu_backward(float *dinp, const float *dout, const float *inp, size_t 
  * erf (erf). Values are bitwise those of srm_gelu_forward / srm_gelu_backward into a zeroed dinp.
  * The backward OVERWRITES dinp, which may be the same buffer as sig (in place). */
 void srm_gelu_forward_cache(float *out, float *sig, const float *inp, size_t n, srm_gelu_kind kind) {
-    if (kind == SRM_GELU_ERF) {
-        for (size_t i = 0; i < n; i++) {
-            sig[i] = 0.5f * (1.0f + erff(inp[i] * INV_SQRT2));
-            out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * INV_SQRT2));
-        }
-        return;
-    }
-    const v8 k2 = v8_splat(2.0f * GELU_SCALE), c3 = v8_splat(0.044715f), one = v8_splat(1.0f);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        v8 x = v8_load(inp + i);
-        v8 d = one + v8_exp(-(k2 * (x + c3 * x * x * x)));
-        v8_store(out + i, x / d);
-        v8_store(sig + i, one / d);
-    }
-    for (; i < n; i++) {
-        float x = inp[i];
-        float d = 1.0f + srm_exp1(-(2.0f * GELU_SCALE * (x + 0.044715f * x * x * x)));
-        out[i] = x / d;
-        sig[i] = 1.0f / d;
-    }
+    gelu_forward(out, sig, inp, n, kind);
 }
 
 /* forward as above; dinp = 0 + dout·y'(x) (the explicit +0 keeps a −0 exactly as the accumulating
