@@ -79,22 +79,32 @@ static void layernorm_backward(float *dinp, float *dweight, float *dbias, const 
             dsums[n - n0] = dsum / (float)C;
             dxsums[n - n0] = dxsum / (float)C;
         }
+        /* updates, one 8-channel slice at a time over the block's rows: dweight and dbias of the
+         * slice stay in registers (summed over rows in the same order as row by row) instead of
+         * a load-add-store through memory per row, which chained every row to the previous one */
+        for (int c = 0; c < Cv; c += 8) {
+            v8 gb = v8_load(dbias + c), gw = v8_load(dweight + c);
+            const v8 w = v8_load(weight + c);
+            for (int n = n0; n < n1; n++) {
+                const v8 mv = v8_splat(mean[n]), sv = v8_splat(rstd[n]);
+                const v8 xhat = (v8_load(inp + (size_t)n * C + c) - mv) * sv;
+                const v8 g = v8_load(dout + (size_t)n * C + c);
+                const v8 dxhat = g * w;
+                gb += g;
+                gw += g * xhat;
+                float *dx = dinp + (size_t)n * C + c;
+                /* overwrite: 0 + ..., bitwise what accumulating into a zeroed buffer gives */
+                v8_store(dx, (overwrite ? v8_splat(0.0f) : v8_load(dx)) +
+                                 sv * (dxhat - v8_splat(dsums[n - n0]) - xhat * v8_splat(dxsums[n - n0])));
+            }
+            v8_store(dbias + c, gb);
+            v8_store(dweight + c, gw);
+        }
         for (int n = n0; n < n1; n++) {
             const float *x = inp + (size_t)n * C;
             const float *dy = dout + (size_t)n * C;
             const float m = mean[n], s = rstd[n], dsum = dsums[n - n0], dxsum = dxsums[n - n0];
-            const v8 mv = v8_splat(m), sv = v8_splat(s);
-            const v8 dsv = v8_splat(dsum), dxv = v8_splat(dxsum);
             float *dx = dinp + (size_t)n * C;
-            for (int c = 0; c < Cv; c += 8) {
-                v8 xhat = (v8_load(x + c) - mv) * sv;
-                v8 g = v8_load(dy + c);
-                v8 dxhat = g * v8_load(weight + c);
-                v8_store(dbias + c, v8_load(dbias + c) + g);
-                v8_store(dweight + c, v8_load(dweight + c) + g * xhat);
-                /* overwrite: 0 + ..., bitwise what accumulating into a zeroed buffer gives */
-                v8_store(dx + c, (overwrite ? v8_splat(0.0f) : v8_load(dx + c)) + sv * (dxhat - dsv - xhat * dxv));
-            }
             for (int c = Cv; c < C; c++) {
                 float xhat = (x[c] - m) * s;
                 float dxhat = dy[c] * weight[c];

@@ -125,12 +125,21 @@ static void linear_backward(float *dinp, float *dweight, float *dbias, const flo
                             const float *weight, int N, int C, int OC, int overwrite) {
     if (N <= 0 || OC <= 0)
         return;
-    if (dbias)
-        for (int n = 0; n < N; n++) {
-            const float *restrict d = dout + (size_t)n * OC;
-            for (int o = 0; o < OC; o++)
-                dbias[o] += d[o];
+    if (dbias) { /* dbias[o] += Σ_n dout[n,o], n in order; 8 outputs at a time kept in a register */
+        const int OCv = OC / 8 * 8;
+        for (int o = 0; o < OCv; o += 8) {
+            v8 acc = ld(dbias + o);
+            for (int n = 0; n < N; n++)
+                acc += ld(dout + (size_t)n * OC + o);
+            st(dbias + o, acc);
         }
+        for (int o = OCv; o < OC; o++) {
+            float acc = dbias[o];
+            for (int n = 0; n < N; n++)
+                acc += dout[(size_t)n * OC + o];
+            dbias[o] = acc;
+        }
+    }
     if ((size_t)C * OC <= SMALL_WEIGHT) {
         if (dinp)
             mm(dinp, dout, (size_t)OC, 1, weight, N, OC, C, NULL, !overwrite); /* dinp[N,C] (+)= dout · W */
