@@ -78,10 +78,18 @@ static void mm(float *restrict out, const float *restrict A, size_t sa_n, size_t
                 st16(out + (size_t)(n + i) * M + m, acc[i]);
         }
     }
-    /* remainders: rows below the last full block (all columns), and the columns past Mv */
+    /* rows below the last full block, one at a time (still vectorised: left to scalar code these
+     * N mod 4 rows cost as much as a third of the whole product at width 16) */
+    for (; n < N; n++)
+        for (int m = 0; m < Mv; m += VW) {
+            v16 acc = accumulate ? ld16(out + (size_t)n * M + m) : (init ? ld16(init + m) : splat16(0.0f));
+            for (int k = 0; k < K; k++)
+                acc += splat16(A[(size_t)n * sa_n + (size_t)k * sa_k]) * ld16(Bm + (size_t)k * M + m);
+            st16(out + (size_t)n * M + m, acc);
+        }
+    /* the columns past Mv */
     for (int r = 0; r < N; r++) {
-        const int m0 = r < n ? Mv : 0;
-        for (int m = m0; m < M; m++) {
+        for (int m = Mv; m < M; m++) {
             float acc = accumulate ? out[(size_t)r * M + m] : (init ? init[m] : 0.0f);
             for (int k = 0; k < K; k++)
                 acc += A[(size_t)r * sa_n + (size_t)k * sa_k] * Bm[(size_t)k * M + m];
