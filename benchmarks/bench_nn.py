@@ -51,7 +51,9 @@ def torch_step_fn(model, data, compile_model=False):
     import torch
     from _nn_torch_ref import TorchTestModel
 
-    ref = TorchTestModel(model.param_info(), heads=1, dtype=torch.float32)
+    # torch's fused attention (F.scaled_dot_product_attention): the fastest eager form (every batch
+    # item here has at least one prompt and completion token, as the fused kernel needs)
+    ref = TorchTestModel(model.param_info(), heads=1, dtype=torch.float32, fused_attention=True)
     with torch.no_grad():
         for key, par in ref.params.items():
             par.copy_(torch.from_numpy(model.param(key.replace("__", "."))))
