@@ -1,0 +1,548 @@
+/* The test reward model (see socialrm/testmodel.h): prompt encoder + completion decoder with
+ * cross-attention + reward head, Bradley–Terry loss, chunk-parallel training.
+ * Legend: B batch items, Bc items of one chunk, Tp prompt tokens, Tc completion tokens, C width,
+ * L layers. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/blas.h"
+#include "socialrm/rng.h"
+#include "socialrm/testmodel.h"
+
+#define MAX_LAYERS 64
+
+typedef struct { /* one pass of the decoder over one completion side */
+    float *e, *e_mean, *e_rstd; /* embedding [Bc,Tc,C], LN stats */
+    float **y;                  /* residual stream after each block: 3L+1 buffers [Bc,Tc,C] */
+    srm_attn_acts *self, *cross;
+    srm_ff_acts *ff;
+    float *hN, *f_mean, *f_rstd; /* final LN */
+    float *score, *r;            /* per-token head output [Bc*Tc], pooled reward [Bc] */
+    uint8_t *mask;               /* [Bc,Tc] */
+} dec_side;
+
+typedef struct {
+    float *buf; /* the arena buffer */
+    float *grad;
+    int32_t *ids; /* the chunk's items gathered and trimmed: prompt [chunk,max_tp], chosen, rejected [chunk,max_tc] */
+    /* encoder */
+    float *e, *e_mean, *e_rstd;
+    float **x; /* 2L+1 buffers [Bc,Tp,C] */
+    srm_attn_acts *attn;
+    srm_ff_acts *ff;
+    float *mem, *m_mean, *m_rstd;
+    uint8_t *pmask;
+    dec_side side[2];
+    /* backward scratch */
+    float *dmem, *dxa, *dxb, *dya, *dyb, *de, *dhN, *dscore, *dr[2], *loss;
+} chunk_state;
+
+struct srm_testmodel {
+    srm_testmodel_config cfg;
+    srm_params *params;
+    size_t wte, wpe_p, wpe_c, lne_p_w, lne_p_b, lne_c_w, lne_c_b, lnf_e_w, lnf_e_b, lnf_d_w, lnf_d_b, head_w, head_b;
+    srm_attn_block enc_attn[MAX_LAYERS], dec_self[MAX_LAYERS], dec_cross[MAX_LAYERS];
+    srm_ff_block enc_ff[MAX_LAYERS], dec_ff[MAX_LAYERS];
+    int n_chunks;
+    chunk_state *chunks;
+    int *order;   /* [max_batch]: batch items sorted by length (see loss_grad) */
+    int *length;  /* [max_batch] sort keys */
+    float **chunk_grads;
+};
+
+srm_params *srm_testmodel_params(srm_testmodel *m) { return m->params; }
+
+static srm_status add1(srm_params *p, const char *name, int64_t d0, int64_t d1, size_t *off, srm_error *err) {
+    int64_t shape[2] = {d0, d1};
+    return srm_params_add(p, name, d1 > 0 ? 2 : 1, shape, off, err);
+}
+
+static srm_status register_params(srm_testmodel *m, srm_error *err) {
+    const srm_testmodel_config *c = &m->cfg;
+    srm_params *p = m->params;
+    char name[SRM_PARAM_NAME_LEN];
+    SRM_TRY(add1(p, "wte", c->vocab, c->C, &m->wte, err));
+    SRM_TRY(add1(p, "wpe_prompt", c->max_tp, c->C, &m->wpe_p, err));
+    SRM_TRY(add1(p, "wpe_completion", c->max_tc, c->C, &m->wpe_c, err));
+    SRM_TRY(add1(p, "enc.ln_emb.weight", c->C, 0, &m->lne_p_w, err));
+    SRM_TRY(add1(p, "enc.ln_emb.bias", c->C, 0, &m->lne_p_b, err));
+    for (int l = 0; l < c->n_enc; l++) {
+        srm_attn_block *a = &m->enc_attn[l];
+        *a = (srm_attn_block){.C = c->C, .H = c->H, .postnorm = c->postnorm};
+        snprintf(name, sizeof name, "enc.%d.attn", l);
+        SRM_TRY(srm_attn_block_register(a, p, name, err));
+        srm_ff_block *f = &m->enc_ff[l];
+        *f = (srm_ff_block){.C = c->C, .F = c->F, .postnorm = c->postnorm, .gelu = c->gelu};
+        snprintf(name, sizeof name, "enc.%d.ff", l);
+        SRM_TRY(srm_ff_block_register(f, p, name, err));
+    }
+    SRM_TRY(add1(p, "enc.ln_f.weight", c->C, 0, &m->lnf_e_w, err));
+    SRM_TRY(add1(p, "enc.ln_f.bias", c->C, 0, &m->lnf_e_b, err));
+    SRM_TRY(add1(p, "dec.ln_emb.weight", c->C, 0, &m->lne_c_w, err));
+    SRM_TRY(add1(p, "dec.ln_emb.bias", c->C, 0, &m->lne_c_b, err));
+    for (int l = 0; l < c->n_dec; l++) {
+        srm_attn_block *a = &m->dec_self[l];
+        *a = (srm_attn_block){.C = c->C, .H = c->H, .postnorm = c->postnorm};
+        snprintf(name, sizeof name, "dec.%d.self", l);
+        SRM_TRY(srm_attn_block_register(a, p, name, err));
+        a = &m->dec_cross[l];
+        *a = (srm_attn_block){.C = c->C, .H = c->H, .Cm = c->C, .cross = 1, .postnorm = c->postnorm};
+        snprintf(name, sizeof name, "dec.%d.cross", l);
+        SRM_TRY(srm_attn_block_register(a, p, name, err));
+        srm_ff_block *f = &m->dec_ff[l];
+        *f = (srm_ff_block){.C = c->C, .F = c->F, .postnorm = c->postnorm, .gelu = c->gelu};
+        snprintf(name, sizeof name, "dec.%d.ff", l);
+        SRM_TRY(srm_ff_block_register(f, p, name, err));
+    }
+    SRM_TRY(add1(p, "dec.ln_f.weight", c->C, 0, &m->lnf_d_w, err));
+    SRM_TRY(add1(p, "dec.ln_f.bias", c->C, 0, &m->lnf_d_b, err));
+    SRM_TRY(add1(p, "head.weight", 1, c->C, &m->head_w, err));
+    SRM_TRY(add1(p, "head.bias", 1, 0, &m->head_b, err));
+    return SRM_OK;
+}
+
+/* Carve one chunk's activations for sizes (Bc, Tp, Tc). With a counting arena (base NULL) this
+ * only measures; pointer arrays (x, y, acts) must already exist. */
+static void layout_chunk(const srm_testmodel *m, chunk_state *s, srm_arena *ar, int Bc, int Tp, int Tc) {
+    const int C = m->cfg.C, Le = m->cfg.n_enc, Ld = m->cfg.n_dec;
+    const size_t np = (size_t)Bc * Tp * C, nc = (size_t)Bc * Tc * C;
+    s->e = srm_arena_take(ar, np);
+    s->e_mean = srm_arena_take(ar, (size_t)Bc * Tp);
+    s->e_rstd = srm_arena_take(ar, (size_t)Bc * Tp);
+    for (int i = 0; i < 2 * Le + 1; i++)
+        s->x[i] = srm_arena_take(ar, np);
+    for (int l = 0; l < Le; l++) {
+        srm_attn_acts_layout(&s->attn[l], ar, &m->enc_attn[l], Bc, Tp, Tp);
+        srm_ff_acts_layout(&s->ff[l], ar, &m->enc_ff[l], Bc, Tp);
+    }
+    s->mem = srm_arena_take(ar, np);
+    s->m_mean = srm_arena_take(ar, (size_t)Bc * Tp);
+    s->m_rstd = srm_arena_take(ar, (size_t)Bc * Tp);
+    s->pmask = (uint8_t *)srm_arena_take(ar, ((size_t)Bc * Tp + 3) / 4);
+    for (int k = 0; k < 2; k++) {
+        dec_side *d = &s->side[k];
+        d->e = srm_arena_take(ar, nc);
+        d->e_mean = srm_arena_take(ar, (size_t)Bc * Tc);
+        d->e_rstd = srm_arena_take(ar, (size_t)Bc * Tc);
+        for (int i = 0; i < 3 * Ld + 1; i++)
+            d->y[i] = srm_arena_take(ar, nc);
+        for (int l = 0; l < Ld; l++) {
+            srm_attn_acts_layout(&d->self[l], ar, &m->dec_self[l], Bc, Tc, Tc);
+            srm_attn_acts_layout(&d->cross[l], ar, &m->dec_cross[l], Bc, Tc, Tp);
+            srm_ff_acts_layout(&d->ff[l], ar, &m->dec_ff[l], Bc, Tc);
+        }
+        d->hN = srm_arena_take(ar, nc);
+        d->f_mean = srm_arena_take(ar, (size_t)Bc * Tc);
+        d->f_rstd = srm_arena_take(ar, (size_t)Bc * Tc);
+        d->score = srm_arena_take(ar, (size_t)Bc * Tc);
+        d->r = srm_arena_take(ar, (size_t)Bc);
+        d->mask = (uint8_t *)srm_arena_take(ar, ((size_t)Bc * Tc + 3) / 4);
+    }
+    size_t nmax = np > nc ? np : nc;
+    s->dmem = srm_arena_take(ar, np);
+    s->dxa = srm_arena_take(ar, np);
+    s->dxb = srm_arena_take(ar, np);
+    s->dya = srm_arena_take(ar, nc);
+    s->dyb = srm_arena_take(ar, nc);
+    s->de = srm_arena_take(ar, nmax);
+    s->dhN = srm_arena_take(ar, nc);
+    s->dscore = srm_arena_take(ar, (size_t)Bc * Tc);
+    s->dr[0] = srm_arena_take(ar, (size_t)Bc);
+    s->dr[1] = srm_arena_take(ar, (size_t)Bc);
+    s->loss = srm_arena_take(ar, (size_t)Bc);
+}
+
+static void free_chunk(chunk_state *s) {
+    free(s->ids);
+    free(s->buf);
+    free(s->grad);
+    free(s->x);
+    free(s->attn);
+    free(s->ff);
+    for (int k = 0; k < 2; k++) {
+        free(s->side[k].y);
+        free(s->side[k].self);
+        free(s->side[k].cross);
+        free(s->side[k].ff);
+    }
+}
+
+static srm_status alloc_chunk(const srm_testmodel *m, chunk_state *s, srm_error *err) {
+    const int Le = m->cfg.n_enc, Ld = m->cfg.n_dec;
+    s->x = srm_calloc((size_t)2 * Le + 1, sizeof(float *), "testmodel.x", err);
+    s->attn = srm_calloc((size_t)Le + 1, sizeof(srm_attn_acts), "testmodel.attn", err);
+    s->ff = srm_calloc((size_t)Le + 1, sizeof(srm_ff_acts), "testmodel.ff", err);
+    if (!s->x || !s->attn || !s->ff)
+        return SRM_ENOMEM;
+    for (int k = 0; k < 2; k++) {
+        dec_side *d = &s->side[k];
+        d->y = srm_calloc((size_t)3 * Ld + 1, sizeof(float *), "testmodel.y", err);
+        d->self = srm_calloc((size_t)Ld + 1, sizeof(srm_attn_acts), "testmodel.self", err);
+        d->cross = srm_calloc((size_t)Ld + 1, sizeof(srm_attn_acts), "testmodel.cross", err);
+        d->ff = srm_calloc((size_t)Ld + 1, sizeof(srm_ff_acts), "testmodel.ff", err);
+        if (!d->y || !d->self || !d->cross || !d->ff)
+            return SRM_ENOMEM;
+    }
+    srm_arena count = {NULL, 0};
+    layout_chunk(m, s, &count, m->cfg.chunk, m->cfg.max_tp, m->cfg.max_tc);
+    s->buf = srm_calloc(count.used, sizeof(float), "testmodel activations", err);
+    s->grad = srm_calloc(m->params->n ? m->params->n : 1, sizeof(float), "testmodel chunk gradient", err);
+    s->ids = srm_calloc((size_t)m->cfg.chunk * (m->cfg.max_tp + 2 * m->cfg.max_tc), sizeof(int32_t),
+                        "testmodel chunk ids", err);
+    if (!s->buf || !s->grad || !s->ids)
+        return SRM_ENOMEM;
+    return SRM_OK;
+}
+
+void srm_testmodel_free(srm_testmodel *m) {
+    if (!m)
+        return;
+    if (m->chunks)
+        for (int i = 0; i < m->n_chunks; i++)
+            free_chunk(&m->chunks[i]);
+    free(m->chunks);
+    free(m->chunk_grads);
+    free(m->order);
+    free(m->length);
+    srm_params_free(m->params);
+    free(m);
+}
+
+srm_status srm_testmodel_new(srm_testmodel **out, const srm_testmodel_config *cfg, srm_error *err) {
+    *out = NULL;
+    const srm_testmodel_config *c = cfg;
+    if (c->vocab < 2 || c->C < 1 || c->H < 1 || c->C % c->H != 0 || c->F < 1)
+        return srm_fail(err, SRM_EVALUE,
+                        "testmodel: need vocab >= 2, width a positive multiple of heads, hidden >= 1 "
+                        "(got vocab %d, width %d, heads %d, hidden %d)", c->vocab, c->C, c->H, c->F);
+    if (c->n_enc < 0 || c->n_enc > MAX_LAYERS || c->n_dec < 0 || c->n_dec > MAX_LAYERS)
+        return srm_fail(err, SRM_EVALUE, "testmodel: layers must be in 0..%d (got %d, %d)", MAX_LAYERS, c->n_enc,
+                        c->n_dec);
+    if (c->max_tp < 1 || c->max_tc < 1 || c->chunk < 1 || c->max_batch < 1)
+        return srm_fail(err, SRM_EVALUE, "testmodel: max_tp, max_tc, chunk and max_batch must be >= 1");
+    srm_testmodel *m = srm_calloc(1, sizeof *m, "testmodel", err);
+    if (!m)
+        return SRM_ENOMEM;
+    m->cfg = *c;
+    if (m->cfg.chunk > m->cfg.max_batch)
+        m->cfg.chunk = m->cfg.max_batch;
+    srm_status st = srm_params_new(&m->params, err);
+    if (st == SRM_OK)
+        st = register_params(m, err);
+    if (st == SRM_OK)
+        st = srm_params_alloc(m->params, err);
+    if (st != SRM_OK) {
+        srm_testmodel_free(m);
+        return st;
+    }
+    srm_params_init_default(m->params, c->init_std, c->seed);
+    m->n_chunks = (m->cfg.max_batch + m->cfg.chunk - 1) / m->cfg.chunk;
+    m->chunks = srm_calloc((size_t)m->n_chunks, sizeof(chunk_state), "testmodel chunks", err);
+    m->chunk_grads = srm_calloc((size_t)m->n_chunks, sizeof(float *), "testmodel chunk grads", err);
+    m->order = srm_calloc((size_t)m->cfg.max_batch, sizeof(int), "testmodel order", err);
+    m->length = srm_calloc((size_t)m->cfg.max_batch, sizeof(int), "testmodel lengths", err);
+    if (!m->chunks || !m->chunk_grads || !m->order || !m->length) {
+        srm_testmodel_free(m);
+        return SRM_ENOMEM;
+    }
+    for (int i = 0; i < m->n_chunks; i++) {
+        st = alloc_chunk(m, &m->chunks[i], err);
+        if (st != SRM_OK) {
+            srm_testmodel_free(m);
+            return st;
+        }
+        m->chunk_grads[i] = m->chunks[i].grad;
+    }
+    *out = m;
+    return SRM_OK;
+}
+
+/* ---- forward / backward of one chunk ------------------------------------------------------- */
+
+static void make_mask(uint8_t *mask, const int32_t *ids, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        mask[i] = ids[i] != 0;
+}
+
+static void decoder_forward(const srm_testmodel *m, chunk_state *s, dec_side *d, const int32_t *ids, int Bc, int Tp,
+                            int Tc) {
+    const float *P = m->params->data;
+    const int C = m->cfg.C, Ld = m->cfg.n_dec, N = Bc * Tc;
+    make_mask(d->mask, ids, (size_t)N);
+    srm_embedding_forward(d->e, ids, P + m->wte, P + m->wpe_c, Bc, Tc, C);
+    srm_layernorm_forward(d->y[0], d->e_mean, d->e_rstd, d->e, P + m->lne_c_w, P + m->lne_c_b, N, C);
+    for (int l = 0; l < Ld; l++) {
+        srm_attn_block_forward(&m->dec_self[l], &d->self[l], d->y[3 * l + 1], d->y[3 * l], NULL, d->mask, NULL, P, Bc,
+                               Tc, Tc);
+        srm_attn_block_forward(&m->dec_cross[l], &d->cross[l], d->y[3 * l + 2], d->y[3 * l + 1], s->mem, d->mask,
+                               s->pmask, P, Bc, Tc, Tp);
+        srm_ff_block_forward(&m->dec_ff[l], &d->ff[l], d->y[3 * l + 3], d->y[3 * l + 2], P, Bc, Tc);
+    }
+    srm_layernorm_forward(d->hN, d->f_mean, d->f_rstd, d->y[3 * Ld], P + m->lnf_d_w, P + m->lnf_d_b, N, C);
+    srm_linear_forward(d->score, d->hN, P + m->head_w, P + m->head_b, N, C, 1);
+    srm_meanpool_forward(d->r, d->score, d->mask, Bc, Tc, 1);
+}
+
+/* Accumulates the decoder's parameter gradients into G and its memory gradient into s->dmem. */
+static void decoder_backward(const srm_testmodel *m, chunk_state *s, dec_side *d, const float *dr,
+                             const int32_t *ids, float *G, int Bc, int Tp, int Tc) {
+    const float *P = m->params->data;
+    const int C = m->cfg.C, Ld = m->cfg.n_dec, N = Bc * Tc;
+    const size_t n = (size_t)N * C;
+    memset(s->dscore, 0, (size_t)N * sizeof(float));
+    srm_meanpool_backward(s->dscore, dr, d->mask, Bc, Tc, 1);
+    memset(s->dhN, 0, n * sizeof(float));
+    srm_linear_backward(s->dhN, G + m->head_w, G + m->head_b, s->dscore, d->hN, P + m->head_w, N, C, 1);
+    float *dcur = s->dya, *dnext = s->dyb; /* dcur = gradient w.r.t. the stream after the block */
+    memset(dcur, 0, n * sizeof(float));
+    srm_layernorm_backward(dcur, G + m->lnf_d_w, G + m->lnf_d_b, s->dhN, d->y[3 * Ld], P + m->lnf_d_w, d->f_mean,
+                           d->f_rstd, N, C);
+    for (int l = Ld - 1; l >= 0; l--) {
+        memset(dnext, 0, n * sizeof(float));
+        srm_ff_block_backward(&m->dec_ff[l], &d->ff[l], dnext, G, dcur, d->y[3 * l + 2], P, Bc, Tc);
+        float *t = dcur; dcur = dnext; dnext = t;
+        memset(dnext, 0, n * sizeof(float));
+        srm_attn_block_backward(&m->dec_cross[l], &d->cross[l], dnext, s->dmem, G, dcur, d->y[3 * l + 1], s->mem,
+                                d->mask, s->pmask, P, Bc, Tc, Tp);
+        t = dcur; dcur = dnext; dnext = t;
+        memset(dnext, 0, n * sizeof(float));
+        srm_attn_block_backward(&m->dec_self[l], &d->self[l], dnext, NULL, G, dcur, d->y[3 * l], NULL, d->mask, NULL,
+                                P, Bc, Tc, Tc);
+        t = dcur; dcur = dnext; dnext = t;
+    }
+    memset(s->de, 0, n * sizeof(float));
+    srm_layernorm_backward(s->de, G + m->lne_c_w, G + m->lne_c_b, dcur, d->e, P + m->lne_c_w, d->e_mean, d->e_rstd, N,
+                           C);
+    srm_embedding_backward(G + m->wte, G + m->wpe_c, s->de, ids, Bc, Tc, C);
+}
+
+/* Forward (and backward with want_grad) of items [0, Bc) given chunk-local pointers. Writes the
+ * chunk's per-item losses to s->loss and the chunk gradient of (Σ loss) · inv_batch to s->grad. */
+static void run_chunk(const srm_testmodel *m, chunk_state *s, const int32_t *prompt, int Tp, const int32_t *cw,
+                      const int32_t *cl, int Tc, int Bc, float inv_batch, int want_grad) {
+    const float *P = m->params->data;
+    const int C = m->cfg.C, Le = m->cfg.n_enc, Np = Bc * Tp;
+    const size_t np = (size_t)Np * C;
+    srm_arena ar = {s->buf, 0};
+    layout_chunk(m, s, &ar, Bc, Tp, Tc);
+    make_mask(s->pmask, prompt, (size_t)Np);
+    srm_embedding_forward(s->e, prompt, P + m->wte, P + m->wpe_p, Bc, Tp, C);
+    srm_layernorm_forward(s->x[0], s->e_mean, s->e_rstd, s->e, P + m->lne_p_w, P + m->lne_p_b, Np, C);
+    for (int l = 0; l < Le; l++) {
+        srm_attn_block_forward(&m->enc_attn[l], &s->attn[l], s->x[2 * l + 1], s->x[2 * l], NULL, s->pmask, NULL, P,
+                               Bc, Tp, Tp);
+        srm_ff_block_forward(&m->enc_ff[l], &s->ff[l], s->x[2 * l + 2], s->x[2 * l + 1], P, Bc, Tp);
+    }
+    srm_layernorm_forward(s->mem, s->m_mean, s->m_rstd, s->x[2 * Le], P + m->lnf_e_w, P + m->lnf_e_b, Np, C);
+    decoder_forward(m, s, &s->side[0], cw, Bc, Tp, Tc);
+    decoder_forward(m, s, &s->side[1], cl, Bc, Tp, Tc);
+    srm_bt_forward(s->loss, s->side[0].r, s->side[1].r, Bc);
+    if (!want_grad)
+        return;
+
+    float *G = s->grad;
+    memset(G, 0, m->params->n * sizeof(float));
+    float *dl = s->dscore; /* reuse as the constant dloss vector before the decoders need it */
+    for (int b = 0; b < Bc; b++)
+        dl[b] = inv_batch;
+    memset(s->dr[0], 0, (size_t)Bc * sizeof(float));
+    memset(s->dr[1], 0, (size_t)Bc * sizeof(float));
+    srm_bt_backward(s->dr[0], s->dr[1], dl, s->side[0].r, s->side[1].r, Bc);
+    memset(s->dmem, 0, np * sizeof(float));
+    decoder_backward(m, s, &s->side[0], s->dr[0], cw, G, Bc, Tp, Tc);
+    decoder_backward(m, s, &s->side[1], s->dr[1], cl, G, Bc, Tp, Tc);
+    float *dcur = s->dxa, *dnext = s->dxb;
+    memset(dcur, 0, np * sizeof(float));
+    srm_layernorm_backward(dcur, G + m->lnf_e_w, G + m->lnf_e_b, s->dmem, s->x[2 * Le], P + m->lnf_e_w, s->m_mean,
+                           s->m_rstd, Np, C);
+    for (int l = Le - 1; l >= 0; l--) {
+        memset(dnext, 0, np * sizeof(float));
+        srm_ff_block_backward(&m->enc_ff[l], &s->ff[l], dnext, G, dcur, s->x[2 * l + 1], P, Bc, Tp);
+        float *t = dcur; dcur = dnext; dnext = t;
+        memset(dnext, 0, np * sizeof(float));
+        srm_attn_block_backward(&m->enc_attn[l], &s->attn[l], dnext, NULL, G, dcur, s->x[2 * l], NULL, s->pmask, NULL,
+                                P, Bc, Tp, Tp);
+        t = dcur; dcur = dnext; dnext = t;
+    }
+    memset(s->de, 0, np * sizeof(float));
+    srm_layernorm_backward(s->de, G + m->lne_p_w, G + m->lne_p_b, dcur, s->e, P + m->lne_p_w, s->e_mean, s->e_rstd,
+                           Np, C);
+    srm_embedding_backward(G + m->wte, G + m->wpe_p, s->de, prompt, Bc, Tp, C);
+}
+
+static srm_status check_ids(const int32_t *ids, size_t n, int vocab, const char *name, srm_error *err) {
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= vocab)
+            return srm_fail(err, SRM_EVALUE, "%s: token id %d at flat index %zu is outside [0, %d)", name, ids[i], i,
+                            vocab);
+    return SRM_OK;
+}
+
+/* Sizes, id ranges and non-empty completions of n items. */
+static srm_status check_items(const srm_testmodel *m, const int32_t *prompt, int Tp, const int32_t *chosen,
+                              const int32_t *rejected, int Tc, int n, srm_error *err) {
+    const srm_testmodel_config *c = &m->cfg;
+    if (Tp < 1 || Tp > c->max_tp)
+        return srm_fail(err, SRM_EVALUE, "prompts: length %d must be in 1..%d (max_prompt_len)", Tp, c->max_tp);
+    if (Tc < 1 || Tc > c->max_tc)
+        return srm_fail(err, SRM_EVALUE, "completions: length %d must be in 1..%d (max_completion_len)", Tc,
+                        c->max_tc);
+    SRM_TRY(check_ids(prompt, (size_t)n * Tp, c->vocab, "prompts", err));
+    SRM_TRY(check_ids(chosen, (size_t)n * Tc, c->vocab, "chosen", err));
+    SRM_TRY(check_ids(rejected, (size_t)n * Tc, c->vocab, "rejected", err));
+    for (int b = 0; b < n; b++) {
+        int any_c = 0, any_r = 0;
+        for (int t = 0; t < Tc; t++) {
+            any_c |= chosen[(size_t)b * Tc + t] != 0;
+            any_r |= rejected[(size_t)b * Tc + t] != 0;
+        }
+        if (!any_c || !any_r)
+            return srm_fail(err, SRM_EVALUE, "%s: item %d is an empty (all padding) completion",
+                            any_c ? "rejected" : "chosen", b);
+    }
+    return SRM_OK;
+}
+
+static srm_status check_batch_size(const srm_testmodel *m, int B, srm_error *err) {
+    if (B < 1 || B > m->cfg.max_batch)
+        return srm_fail(err, SRM_EVALUE, "batch: size %d must be in 1..%d (max_batch)", B, m->cfg.max_batch);
+    return SRM_OK;
+}
+
+/* Position after the last real token of a row (trailing padding can be dropped exactly: padded
+ * positions are masked as keys and in pooling, so they never influence a real position). */
+static int real_length(const int32_t *ids, int T) {
+    int n = T;
+    while (n > 0 && ids[n - 1] == 0)
+        n--;
+    return n;
+}
+
+/* Copy items order[0..Bc) of a [B,T] id matrix into dst [Bc,Te] (the first Te columns). */
+static void gather(int32_t *dst, const int32_t *src, const int *order, int Bc, int T, int Te) {
+    for (int b = 0; b < Bc; b++)
+        memcpy(dst + (size_t)b * Te, src + (size_t)order[b] * T, (size_t)Te * sizeof(int32_t));
+}
+
+/* The unchecked step: loss and (optionally) params->grad.
+ *
+ * Items are sorted by (completion length, prompt length) before being cut into chunks, and each
+ * chunk drops the trailing padding columns its items do not need, so short sequences cost less.
+ * Sorting is stable and depends only on the data: the chunking, and therefore every sum, is the
+ * same whatever the thread count. */
+static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int32_t *chosen,
+                      const int32_t *rejected, int Tc, int B, int want_grad, int n_threads, float *loss, float *rw,
+                      float *rl) {
+    const int chunk = m->cfg.chunk, nch = (B + chunk - 1) / chunk;
+    const float inv_batch = 1.0f / (float)B;
+    int *order = m->order, *key = m->length;
+    for (int b = 0; b < B; b++) {
+        int lw = real_length(chosen + (size_t)b * Tc, Tc), ll = real_length(rejected + (size_t)b * Tc, Tc);
+        key[b] = (lw > ll ? lw : ll) * (Tp + 1) + real_length(prompt + (size_t)b * Tp, Tp);
+        order[b] = b;
+    }
+    for (int i = 1; i < B; i++) { /* stable insertion sort by key (B <= a few hundred) */
+        int v = order[i], j = i;
+        while (j > 0 && key[order[j - 1]] > key[v]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+    if (n_threads < 1)
+        n_threads = omp_get_max_threads();
+    if (n_threads > nch)
+        n_threads = nch;
+    /* no nested threading inside the chunk tasks (only touched when some layer is large enough to
+     * reach sgemm: waking OpenBLAS's pool every step costs time at width 16) */
+    const int uses_blas = m->cfg.C * m->cfg.F > 4096 || 3 * m->cfg.C * m->cfg.C > 4096;
+    int blas_threads = uses_blas ? srm_openblas_get_num_threads() : 0;
+    if (uses_blas)
+        srm_openblas_set_num_threads(1);
+#pragma omp parallel num_threads(n_threads)
+    {
+        unsigned fp = srm_fp_flush_denormals();
+#pragma omp for schedule(dynamic, 1)
+        for (int k = 0; k < nch; k++) {
+            const int b0 = k * chunk, Bc = B - b0 < chunk ? B - b0 : chunk;
+            const int *ord = order + b0;
+            int tp = 1, tc = 1;
+            for (int b = 0; b < Bc; b++) {
+                int i = ord[b], lp = real_length(prompt + (size_t)i * Tp, Tp);
+                int lw = real_length(chosen + (size_t)i * Tc, Tc), ll = real_length(rejected + (size_t)i * Tc, Tc);
+                tp = lp > tp ? lp : tp;
+                tc = lw > tc ? lw : tc;
+                tc = ll > tc ? ll : tc;
+            }
+            chunk_state *s = &m->chunks[k];
+            int32_t *ip = s->ids, *iw = ip + (size_t)Bc * tp, *il = iw + (size_t)Bc * tc;
+            gather(ip, prompt, ord, Bc, Tp, tp);
+            gather(iw, chosen, ord, Bc, Tc, tc);
+            gather(il, rejected, ord, Bc, Tc, tc);
+            run_chunk(m, s, ip, tp, iw, il, tc, Bc, inv_batch, want_grad);
+        }
+        srm_fp_restore(fp);
+    }
+    if (uses_blas)
+        srm_openblas_set_num_threads(blas_threads);
+    double total = 0.0; /* in sorted item order: independent of the thread count */
+    for (int k = 0; k < nch; k++) {
+        const int b0 = k * chunk, Bc = B - b0 < chunk ? B - b0 : chunk;
+        for (int b = 0; b < Bc; b++) {
+            const int i = order[b0 + b];
+            total += m->chunks[k].loss[b];
+            if (rw)
+                rw[i] = m->chunks[k].side[0].r[b];
+            if (rl)
+                rl[i] = m->chunks[k].side[1].r[b];
+        }
+    }
+    *loss = (float)(total / B);
+    if (want_grad)
+        srm_grad_reduce(m->params->grad, m->chunk_grads, nch, m->params->n, n_threads);
+}
+
+srm_status srm_testmodel_loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int32_t *chosen,
+                                   const int32_t *rejected, int Tc, int B, int want_grad, int n_threads,
+                                   float *loss, float *rw, float *rl, srm_error *err) {
+    SRM_TRY(check_batch_size(m, B, err));
+    SRM_TRY(check_items(m, prompt, Tp, chosen, rejected, Tc, B, err));
+    loss_grad(m, prompt, Tp, chosen, rejected, Tc, B, want_grad, n_threads, loss, rw, rl);
+    return SRM_OK;
+}
+
+srm_status srm_testmodel_train(srm_testmodel *m, srm_optim *opt, const srm_lr_schedule *schedule,
+                               float max_grad_norm, const int32_t *prompt, int Tp, const int32_t *chosen,
+                               const int32_t *rejected, int Tc, int n, int batch, int steps, uint64_t seed,
+                               int n_threads, float *losses, srm_error *err) {
+    if (n < 1)
+        return srm_fail(err, SRM_EVALUE, "training data: need at least one item");
+    if (steps < 0)
+        return srm_fail(err, SRM_EVALUE, "steps: must be >= 0, got %d", steps);
+    SRM_TRY(check_batch_size(m, batch, err));
+    SRM_TRY(check_items(m, prompt, Tp, chosen, rejected, Tc, n, err));
+    int32_t *bp = srm_malloc((size_t)batch * Tp, sizeof(int32_t), "batch prompts", err);
+    int32_t *bw = srm_malloc((size_t)batch * Tc, sizeof(int32_t), "batch chosen", err);
+    int32_t *bl = srm_malloc((size_t)batch * Tc, sizeof(int32_t), "batch rejected", err);
+    srm_status st = (bp && bw && bl) ? SRM_OK : SRM_ENOMEM;
+    for (int step = 0; st == SRM_OK && step < steps; step++) {
+        for (int i = 0; i < batch; i++) {
+            size_t j = (size_t)srm_rng_below(seed, (uint64_t)step, (uint64_t)i, (uint64_t)n);
+            memcpy(bp + (size_t)i * Tp, prompt + j * Tp, (size_t)Tp * sizeof(int32_t));
+            memcpy(bw + (size_t)i * Tc, chosen + j * Tc, (size_t)Tc * sizeof(int32_t));
+            memcpy(bl + (size_t)i * Tc, rejected + j * Tc, (size_t)Tc * sizeof(int32_t));
+        }
+        float loss;
+        loss_grad(m, bp, Tp, bw, bl, Tc, batch, 1, n_threads, &loss, NULL, NULL);
+        srm_clip_grad_norm(m->params->grad, m->params->n, max_grad_norm);
+        srm_optim_step(opt, m->params, srm_lr_at(schedule, srm_optim_steps(opt)));
+        if (losses)
+            losses[step] = loss;
+    }
+    free(bp);
+    free(bw);
+    free(bl);
+    return st;
+}
