@@ -36,7 +36,6 @@ typedef struct { /* activations of one chunk of raters */
     int32_t *e_row;  /* [Bc*Tk] row of Ptok (kind 0) or Ctok (kind 1), -1 = pad */
     int32_t *e_kind, *e_i, *e_s;
     uint8_t *mmask;  /* [Bc*Tk] */
-    float *mem;      /* [Bc*Tk*D] */
     float **x;       /* 3Ly+1 streams [Bc*Z] */
     srm_attn_acts *pself, *pcross;
     srm_ff_acts *pff;
@@ -52,7 +51,7 @@ typedef struct { /* activations of one chunk of raters */
     double kl_sum[64], nll_sum;
     int n_lists;
     /* backward scratch */
-    float *dlog, *dnll, *dr, *dm, *dg, *dh, *dX, *du, *dza, *dzb, *dmem;
+    float *dlog, *dnll, *dr, *dm, *dg, *dh, *dX, *du, *dza, *dzb;
 } chunk_t;
 
 struct srm_irm {
@@ -75,7 +74,13 @@ struct srm_irm {
     size_t lat_ln_w, lat_ln_b, fc1_w, fc1_b, rln_w, rln_b, fc2_w, fc2_b;
 
     /* batch workspace (serial part) */
-    int Up, Uc, Lp, Lc, S;
+    int Up, Uc, Lp, Lc, S, NP;
+    /* Keys/values of every preference layer for the batch's distinct rows, layer by layer:
+     * rows [0, Up·Lp + Uc·Lc) tokens (Ptok then Ctok), then S rank rows, then NP prompt-position
+     * rows (with the bias). An element's k/v = token row + rank row + position row (decision 11
+     * is linear in its three parts). */
+    int kv_rows;
+    float *KV, *dKV;
     int32_t *pmap, *cmap; /* global -> local, -1 */
     size_t pmap_cap, cmap_cap;
     int32_t *p_ids, *c_ids, *c_lp; /* [Up], [Uc], [Uc] local prompt of each completion */
@@ -519,9 +524,14 @@ static void layout_interp(srm_irm *m, srm_arena *ar) {
     m->lnr_mean = srm_arena_take(ar, (size_t)m->S);
     m->lnr_rstd = srm_arena_take(ar, (size_t)m->S);
     /* contiguous, so one srm_grad_reduce sums the chunks' private copies (same split there) */
-    m->dPtok = srm_arena_take(ar, (np + nc + (size_t)m->S) * D);
+    const int Ly = m->cfg.vanilla ? 0 : m->cfg.n_pref_layers;
+    m->kv_rows = (int)(np + nc) + m->S + m->NP;
+    const size_t nkv = (size_t)Ly * m->kv_rows * 2 * m->Z;
+    m->KV = srm_arena_take(ar, nkv);
+    m->dPtok = srm_arena_take(ar, (np + nc + (size_t)m->S) * D + nkv);
     m->dCtok = m->dPtok ? m->dPtok + np * D : NULL;
     m->dLNR = m->dCtok ? m->dCtok + nc * D : NULL;
+    m->dKV = m->dLNR ? m->dLNR + (size_t)m->S * D : NULL;
     m->dpa = srm_arena_take(ar, np * D);
     m->dpb = srm_arena_take(ar, np * D);
     m->dpe = srm_arena_take(ar, np * D);
@@ -612,9 +622,20 @@ static void interpret_forward(srm_irm *m, const srm_irm_data *d) {
                                P + m->cp_b, 1, Fc, D);
         srm_layernorm_forward(m->Ctok, m->ct_mean, m->ct_rstd, m->ce, P + m->cp_ln_w, P + m->cp_ln_b, nc, D);
     }
-    if (!m->cfg.vanilla)
-        srm_layernorm_forward(m->LNR, m->lnr_mean, m->lnr_rstd, P + m->rank_position, P + m->rank_ln_w,
-                              P + m->rank_ln_b, m->S, D);
+    if (m->cfg.vanilla)
+        return;
+    srm_layernorm_forward(m->LNR, m->lnr_mean, m->lnr_rstd, P + m->rank_position, P + m->rank_ln_w, P + m->rank_ln_b,
+                          m->S, D);
+    const int A2 = 2 * m->Z;
+    for (int l = 0; l < m->cfg.n_pref_layers; l++) { /* K/V tables: rows · Wkvᵀ (+ b on the position rows) */
+        const srm_attn_block *k = &m->r_cross[l];
+        float *T = m->KV + (size_t)l * m->kv_rows * A2;
+        srm_linear_forward(T, m->Ptok, P + k->w_kv, NULL, np, D, A2);
+        srm_linear_forward(T + (size_t)np * A2, m->Ctok, P + k->w_kv, NULL, nc, D, A2);
+        srm_linear_forward(T + (size_t)(np + nc) * A2, m->LNR, P + k->w_kv, NULL, m->S, D, A2);
+        srm_linear_forward(T + (size_t)(np + nc + m->S) * A2, P + m->prompt_position, P + k->w_kv, P + k->b_kv, m->NP,
+                           D, A2);
+    }
 }
 
 static void zero(float *x, size_t n) { memset(x, 0, n * sizeof(float)); }
@@ -624,6 +645,19 @@ static void interpret_backward(srm_irm *m, const srm_irm_data *d, float *G) {
     const float *P = m->params->data;
     const int D = m->D, Up = m->Up, Uc = m->Uc, Lp = m->Lp, Lc = m->Lc;
     const int np = Up * Lp, nc = Uc * Lc;
+    if (!m->cfg.vanilla) {
+        const int A2 = 2 * m->Z;
+        for (int l = 0; l < m->cfg.n_pref_layers; l++) { /* T = rows · Wkvᵀ (+ b): dW += dTᵀ·rows, drows += dT·W */
+            const srm_attn_block *k = &m->r_cross[l];
+            const float *dT = m->dKV + (size_t)l * m->kv_rows * A2;
+            srm_linear_backward(m->dPtok, G + k->w_kv, NULL, dT, m->Ptok, P + k->w_kv, np, D, A2);
+            srm_linear_backward(m->dCtok, G + k->w_kv, NULL, dT + (size_t)np * A2, m->Ctok, P + k->w_kv, nc, D, A2);
+            srm_linear_backward(m->dLNR, G + k->w_kv, NULL, dT + (size_t)(np + nc) * A2, m->LNR, P + k->w_kv, m->S, D,
+                                A2);
+            srm_linear_backward(G + m->prompt_position, G + k->w_kv, G + k->b_kv, dT + (size_t)(np + nc + m->S) * A2,
+                                P + m->prompt_position, P + k->w_kv, m->NP, D, A2);
+        }
+    }
     if (!m->cfg.vanilla)
         srm_layernorm_backward(G + m->rank_position, G + m->rank_ln_w, G + m->rank_ln_b, m->dLNR, P + m->rank_position,
                                P + m->rank_ln_w, m->lnr_mean, m->lnr_rstd, m->S, D);
@@ -705,7 +739,6 @@ static void layout_chunk(const srm_irm *m, chunk_t *s, srm_arena *ar, int Bc, in
     s->e_i = TAKE_I(nm);
     s->e_s = TAKE_I(nm);
     s->mmask = (uint8_t *)srm_arena_take(ar, (nm + 3) / 4);
-    s->mem = srm_arena_take(ar, nm * D);
     for (int i = 0; i < 3 * Ly + 1; i++)
         s->x[i] = srm_arena_take(ar, nz);
     for (int l = 0; l < Ly; l++) {
@@ -750,7 +783,6 @@ static void layout_chunk(const srm_irm *m, chunk_t *s, srm_arena *ar, int Bc, in
     s->du = srm_arena_take(ar, nz);
     s->dza = srm_arena_take(ar, nz);
     s->dzb = srm_arena_take(ar, nz);
-    s->dmem = srm_arena_take(ar, nm * D);
 }
 
 static srm_status ensure_chunks(srm_irm *m, int n, srm_error *err) {
@@ -877,6 +909,59 @@ static void reward_backward(const srm_irm *m, chunk_t *s, float *G, float *dCtok
     }
 }
 
+/* kv of layer l for the chunk's elements: token row + rank row (completion tokens) + position row. */
+static void fill_kv(const srm_irm *m, chunk_t *s, int l) {
+    const int A2 = 2 * m->Z, ntok = m->Up * m->Lp + m->Uc * m->Lc;
+    const float *T = m->KV + (size_t)l * m->kv_rows * A2;
+    float *kv = s->pcross[l].kv;
+    for (size_t e = 0; e < (size_t)s->Bc * s->Tk; e++) {
+        float *dst = kv + e * A2;
+        if (s->e_row[e] < 0) {
+            memset(dst, 0, (size_t)A2 * sizeof(float));
+            continue;
+        }
+        const int row = s->e_kind[e] ? m->Up * m->Lp + s->e_row[e] : s->e_row[e];
+        const float *tk = T + (size_t)row * A2, *pp = T + (size_t)(ntok + m->S + s->e_i[e]) * A2;
+        if (s->e_kind[e]) {
+            const float *rk = T + (size_t)(ntok + s->e_s[e]) * A2;
+            for (int j = 0; j < A2; j++)
+                dst[j] = tk[j] + rk[j] + pp[j];
+        } else {
+            for (int j = 0; j < A2; j++)
+                dst[j] = tk[j] + pp[j];
+        }
+    }
+}
+
+/* Backward of fill_kv into the chunk's private table gradient dKV. */
+static void scatter_dkv(const srm_irm *m, chunk_t *s, float *dKV, int l) {
+    const int A2 = 2 * m->Z, ntok = m->Up * m->Lp + m->Uc * m->Lc;
+    float *dT = dKV + (size_t)l * m->kv_rows * A2;
+    const float *dkv = s->pcross[l].dkv;
+    for (size_t e = 0; e < (size_t)s->Bc * s->Tk; e++) {
+        if (s->e_row[e] < 0)
+            continue;
+        const float *g = dkv + e * A2;
+        const int row = s->e_kind[e] ? m->Up * m->Lp + s->e_row[e] : s->e_row[e];
+        float *tk = dT + (size_t)row * A2, *pp = dT + (size_t)(ntok + m->S + s->e_i[e]) * A2;
+        for (int j = 0; j < A2; j++) {
+            tk[j] += g[j];
+            pp[j] += g[j];
+        }
+        if (s->e_kind[e]) {
+            float *rk = dT + (size_t)(ntok + s->e_s[e]) * A2;
+            for (int j = 0; j < A2; j++)
+                rk[j] += g[j];
+        }
+    }
+}
+
+static size_t table_grad_size(const srm_irm *m) {
+    const size_t np = (size_t)m->Up * m->Lp, nc = (size_t)m->Uc * m->Lc;
+    const int Ly = m->cfg.vanilla ? 0 : m->cfg.n_pref_layers;
+    return (np + nc + (size_t)m->S) * m->D + (size_t)Ly * m->kv_rows * 2 * m->Z;
+}
+
 typedef struct {
     const srm_irm_data *d;
     const srm_irm_batch *bt;
@@ -889,31 +974,18 @@ typedef struct {
 static void chunk_forward(const srm_irm *m, chunk_t *s, const fwd_args *a, int b0) {
     const float *P = m->params->data;
     const srm_irm_batch *bt = a->bt;
-    const int Bc = s->Bc, Tk = s->Tk, D = m->D, Z = m->Z, NP = bt->NP, S = bt->S;
+    const int Bc = s->Bc, Tk = s->Tk, Z = m->Z, NP = bt->NP, S = bt->S;
     const size_t nz = (size_t)Bc * Z;
     float *zin = s->z;
     if (!m->cfg.vanilla) {
-        /* memory [Bc, Tk, D]: token embedding + PP[i] (+ LN_rank(RP[s]) for completion tokens) */
+        /* memory elements (decisions 11, 12), packed per rater; padding is masked */
         for (int b = 0; b < Bc; b++) {
             const size_t e0 = (size_t)b * Tk;
             int n = rater_memory(m, bt, b0 + b, s->e_row + e0, s->e_kind + e0, s->e_i + e0, s->e_s + e0);
             for (int e = 0; e < Tk; e++) {
-                float *dst = s->mem + (e0 + e) * D;
                 s->mmask[e0 + e] = e < n;
-                if (e >= n) {
+                if (e >= n)
                     s->e_row[e0 + e] = -1;
-                    zero(dst, (size_t)D);
-                    continue;
-                }
-                const float *src = (s->e_kind[e0 + e] ? m->Ctok : m->Ptok) + (size_t)s->e_row[e0 + e] * D;
-                const float *pp = P + m->prompt_position + (size_t)s->e_i[e0 + e] * D;
-                for (int j = 0; j < D; j++)
-                    dst[j] = src[j] + pp[j];
-                if (s->e_kind[e0 + e]) {
-                    const float *rp = m->LNR + (size_t)s->e_s[e0 + e] * D;
-                    for (int j = 0; j < D; j++)
-                        dst[j] += rp[j];
-                }
             }
         }
         /* decision 13: zero query, Ly decoder layers, final LN = μ */
@@ -922,8 +994,9 @@ static void chunk_forward(const srm_irm *m, chunk_t *s, const fwd_args *a, int b
         for (int l = 0; l < Ly; l++) {
             srm_attn_block_forward(&m->r_self[l], &s->pself[l], s->x[3 * l + 1], s->x[3 * l], NULL, NULL, NULL, P, Bc,
                                    1, 1);
-            srm_attn_block_forward(&m->r_cross[l], &s->pcross[l], s->x[3 * l + 2], s->x[3 * l + 1], s->mem, NULL,
-                                   s->mmask, P, Bc, 1, Tk);
+            fill_kv(m, s, l);
+            srm_irm_xattn_forward(&m->r_cross[l], &s->pcross[l], s->x[3 * l + 2], s->x[3 * l + 1], s->mmask, P, Bc, 1,
+                                  Tk);
             srm_ff_block_forward(&m->r_ff[l], &s->pff[l], s->x[3 * l + 3], s->x[3 * l + 2], P, Bc, 1);
         }
         srm_layernorm_forward(s->mu, s->mu_mean, s->mu_rstd, s->x[3 * Ly], P + m->pref_ln_w, P + m->pref_ln_b, Bc, Z);
@@ -1012,9 +1085,10 @@ static void chunk_backward(const srm_irm *m, chunk_t *s, const bwd_args *a, cons
     float *G = s->grad;
     const int Bc = s->Bc, Tk = s->Tk, D = m->D, Z = m->Z, NP = bt->NP, S = bt->S, Nt = s->Nt;
     const size_t nz = (size_t)Bc * Z, ng = (size_t)Bc * NP * S;
-    float *dPtok = s->tgrad, *dCtok = dPtok + (size_t)m->Up * m->Lp * D, *dLNR = dCtok + (size_t)m->Uc * m->Lc * D;
+    float *dCtok = s->tgrad + (size_t)m->Up * m->Lp * D;
+    float *dKV = dCtok + (size_t)m->Uc * m->Lc * D + (size_t)m->S * D;
     zero(G, m->params->n);
-    zero(s->tgrad, (size_t)m->Up * m->Lp * D + (size_t)m->Uc * m->Lc * D + (size_t)m->S * D);
+    zero(s->tgrad, table_grad_size(m));
     (void)b0;
     /* ListMLE → rewards → per-token outputs */
     for (int r = 0; r < Bc * NP; r++) {
@@ -1056,36 +1130,19 @@ static void chunk_backward(const srm_irm *m, chunk_t *s, const bwd_args *a, cons
     srm_layernorm_backward(dcur, G + m->pref_ln_w, G + m->pref_ln_b, dmu, s->x[3 * Ly], P + m->pref_ln_w, s->mu_mean,
                            s->mu_rstd, Bc, Z);
     dnext = dmu;
-    zero(s->dmem, (size_t)Bc * Tk * D);
     for (int l = Ly - 1; l >= 0; l--) {
         zero(dnext, nz);
         srm_ff_block_backward(&m->r_ff[l], &s->pff[l], dnext, G, dcur, s->x[3 * l + 2], P, Bc, 1);
         t = dcur, dcur = dnext, dnext = t;
         zero(dnext, nz);
-        srm_attn_block_backward(&m->r_cross[l], &s->pcross[l], dnext, s->dmem, G, dcur, s->x[3 * l + 1], s->mem, NULL,
-                                s->mmask, P, Bc, 1, Tk);
+        srm_irm_xattn_backward(&m->r_cross[l], &s->pcross[l], dnext, G, dcur, s->x[3 * l + 1], s->mmask, P, Bc, 1,
+                               Tk);
+        scatter_dkv(m, s, dKV, l);
         t = dcur, dcur = dnext, dnext = t;
         zero(dnext, nz);
         srm_attn_block_backward(&m->r_self[l], &s->pself[l], dnext, NULL, G, dcur, s->x[3 * l], NULL, NULL, NULL, P,
                                 Bc, 1, 1);
         t = dcur, dcur = dnext, dnext = t;
-    }
-    /* memory = token embedding + PP[i] (+ LN_rank(RP[s])) */
-    for (size_t e = 0; e < (size_t)Bc * Tk; e++) {
-        if (s->e_row[e] < 0)
-            continue;
-        const float *dm = s->dmem + e * D;
-        float *dsrc = (s->e_kind[e] ? dCtok : dPtok) + (size_t)s->e_row[e] * D;
-        float *dpp = G + m->prompt_position + (size_t)s->e_i[e] * D;
-        for (int j = 0; j < D; j++) {
-            dsrc[j] += dm[j];
-            dpp[j] += dm[j];
-        }
-        if (s->e_kind[e]) {
-            float *dr = dLNR + (size_t)s->e_s[e] * D;
-            for (int j = 0; j < D; j++)
-                dr[j] += dm[j];
-        }
     }
 }
 
@@ -1115,7 +1172,7 @@ static srm_status prepare_chunks(srm_irm *m, const srm_irm_batch *bt, int want_r
         srm_arena ar = {s->buf, 0};
         layout_chunk(m, s, &ar, s->Bc, Tk, Nt > 0 ? Nt : 1, bt->NP, bt->S);
         if (want_grad) {
-            size_t nt = (size_t)m->Up * m->Lp * m->D + (size_t)m->Uc * m->Lc * m->D + (size_t)m->S * m->D;
+            const size_t nt = table_grad_size(m);
             SRM_TRY(srm_irm_grow((void **)&s->tgrad, &s->tcap, nt, sizeof(float), "chunk table gradient", err));
             m->tgrad_ptrs[k] = s->tgrad;
         }
@@ -1154,8 +1211,9 @@ static srm_status check_batch(const srm_irm *m, const srm_irm_data *d, const srm
 static srm_status run_batch(srm_irm *m, const srm_irm_data *d, const srm_irm_batch *bt, const fwd_args *fa,
                             float beta, float free_bits, int want_grad, int n_threads, srm_irm_result *res,
                             srm_error *err) {
-    const int Z = m->Z, D = m->D;
+    const int Z = m->Z;
     m->S = bt->S;
+    m->NP = bt->NP;
     SRM_TRY(collect_items(m, d, bt, err));
     SRM_TRY(prepare_interp(m, d, err));
     int nch = 0;
@@ -1224,8 +1282,7 @@ static srm_status run_batch(srm_irm *m, const srm_irm_data *d, const srm_irm_bat
         }
         float *G = m->params->grad;
         srm_grad_reduce(G, m->grad_ptrs, nch, m->params->n, n_threads);
-        const size_t np = (size_t)m->Up * m->Lp * D, nc = (size_t)m->Uc * m->Lc * D;
-        srm_grad_reduce(m->dPtok, m->tgrad_ptrs, nch, np + nc + (size_t)m->S * D, n_threads);
+        srm_grad_reduce(m->dPtok, m->tgrad_ptrs, nch, table_grad_size(m), n_threads);
         if (!m->cfg.vanilla) {
             const float s1 = m->params->data[m->scale];
             float dkl_ds = 0.0f; /* ∂/∂s ½(s⁴ − 1 − ln s⁴) = 2s³ − 2/s per gated dimension */
@@ -1457,7 +1514,8 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, const int32_t 
         }
         bt.B = B;
         const int S_save = (int)mc;
-        m->S = 1; /* no rank table needed (nothing visible) */
+        m->S = 1; /* no rank or position table needed (nothing visible) */
+        m->NP = 1;
         st = collect_items(m, &d, &bt, err);
         if (st == SRM_OK)
             st = prepare_interp(m, &d, err);

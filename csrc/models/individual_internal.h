@@ -24,6 +24,12 @@ srm_status srm_irm_train_batch(srm_irm *m, const srm_irm_data *d, const srm_irm_
                                uint64_t stream, float beta, float free_bits, int n_threads, srm_irm_result *res,
                                srm_error *err);
 
+/* Cross-attention block on precomputed keys/values (csrc/models/irm_ops.c). */
+void srm_irm_xattn_forward(const srm_attn_block *k, srm_attn_acts *a, float *out, const float *x,
+                           const uint8_t *mmask, const float *P, int B, int T, int Tk);
+void srm_irm_xattn_backward(const srm_attn_block *k, srm_attn_acts *a, float *dx, float *G, const float *dout,
+                            const float *x, const uint8_t *mmask, const float *P, int B, int T, int Tk);
+
 /* Sampler noise stream of training step `step` (the curriculum uses other streams). */
 #define SRM_IRM_NOISE_STREAM(step) (((uint64_t)(step) << 8) | 1u)
 
