@@ -68,6 +68,7 @@ srm_irm_train_config srm_irm_train_config_defaults(void) {
     c.stable_quantile = 0.55f;
     c.reset_window = 1;
     c.p_hide_prompt = 0.3f;
+    c.hide_prompt_raises = -1;
     c.stop_threshold = 2.0f;
     c.stop_window = 300;
     c.max_steps = 20000;
@@ -218,9 +219,9 @@ static void draw_rater(srm_irm_trainer *t, int64_t r, int b, int attempt, int ra
         }
     const int kept = ne < NP ? ne : NP;
     const float rep = fminf(raises * c->repeat_step, 1.0f);
-    const int past_one = raises > (int)lroundf(1.0f / c->repeat_step);
+    const int from = c->hide_prompt_raises >= 0 ? c->hide_prompt_raises : (int)lroundf(1.0f / c->repeat_step) + 1;
     int hidden = -1;
-    if (past_one && kept >= 2 && srm_rng_uniform(seed, s_ent, idx(attempt, B, b, 0xffff, 0)) < c->p_hide_prompt)
+    if (raises >= from && kept >= 2 && srm_rng_uniform(seed, s_ent, idx(attempt, B, b, 0xffff, 0)) < c->p_hide_prompt)
         hidden = (int)srm_rng_below(seed, s_ent, idx(attempt, B, b, 0xffff, 1), (uint64_t)kept);
     for (int i = 0; i < kept; i++) {
         const int64_t e = t->entries[i];

@@ -211,7 +211,8 @@ static int train_config(PyObject *dict, srm_irm_train_config *c) {
         get_float(dict, "p_hide", &c->p_hide) || get_float(dict, "repeat_step", &c->repeat_step) ||
         get_int(dict, "check_every", &c->check_every) || get_int(dict, "stable_window", &c->stable_window) ||
         get_float(dict, "stable_quantile", &c->stable_quantile) || get_int(dict, "reset_window", &c->reset_window) ||
-        get_float(dict, "p_hide_prompt", &c->p_hide_prompt) || get_float(dict, "stop_threshold", &c->stop_threshold) ||
+        get_float(dict, "p_hide_prompt", &c->p_hide_prompt) ||
+        get_int(dict, "hide_prompt_raises", &c->hide_prompt_raises) || get_float(dict, "stop_threshold", &c->stop_threshold) ||
         get_int(dict, "stop_window", &c->stop_window) || get_i64(dict, "max_steps", &c->max_steps) ||
         get_int(dict, "shuffle_prompts", &c->shuffle_prompts) || get_int(dict, "max_redraws", &c->max_redraws) ||
         get_u64(dict, "seed", &c->seed))

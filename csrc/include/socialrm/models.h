@@ -123,6 +123,7 @@ typedef struct {
     float stable_quantile;
     int reset_window;
     float p_hide_prompt;
+    int hide_prompt_raises; /* the whole-prompt mode is on once raises >= this (-1: repeat > 1) */
     float stop_threshold;
     int stop_window;
     int64_t max_steps;
