@@ -16,10 +16,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from _irm_helpers import c_config, data_tuple, grid_batch, load_torch_weights, new_c_model  # noqa: E402
-from reference import curriculum as cu  # noqa: E402
-from reference import individual_torch as it  # noqa: E402
-from reference import toy_data  # noqa: E402
+from _irm_helpers import c_config, data_tuple, grid_batch, load_torch_weights, new_c_model
+from reference import curriculum as cu
+from reference import individual_torch as it
+from reference import toy_data
 
 torch.set_num_threads(1)
 
