@@ -1281,8 +1281,8 @@ static srm_status run_batch(srm_irm *m, const srm_irm_data *d, const srm_irm_bat
             srm_fp_restore(fpk);
         }
         float *G = m->params->grad;
-        srm_grad_reduce(G, m->grad_ptrs, nch, m->params->n, n_threads);
-        srm_grad_reduce(m->dPtok, m->tgrad_ptrs, nch, table_grad_size(m), n_threads);
+        srm_grad_reduce(G, m->grad_ptrs, nch, m->params->n, 1); /* small: a parallel region costs more */
+        srm_grad_reduce(m->dPtok, m->tgrad_ptrs, nch, table_grad_size(m), 1);
         if (!m->cfg.vanilla) {
             const float s1 = m->params->data[m->scale];
             float dkl_ds = 0.0f; /* ∂/∂s ½(s⁴ − 1 − ln s⁴) = 2s³ − 2/s per gated dimension */
