@@ -187,3 +187,54 @@ def test_bad_op_input():
         nn.optimizer_run("adam", [np.ones(3, np.float32)], [[np.ones(4, np.float32)]], [0.1])
     with pytest.raises(ValueError, match="lrs"):
         nn.optimizer_run("adam", [np.ones(3, np.float32)], [[np.ones(3, np.float32)]], [0.1, 0.2])
+
+
+def test_save_load_roundtrip_and_safetensors_format(tmp_path):
+    model = make_model(seed=1)
+    path = tmp_path / "model.safetensors"
+    model.save(str(path), '{"config": "width=16"}')
+    assert not (tmp_path / "model.safetensors.tmp").exists()
+    other = make_model(seed=2)
+    assert other.flat().tobytes() != model.flat().tobytes()
+    other.load(str(path))
+    assert other.flat().tobytes() == model.flat().tobytes()
+    data = toy_task(8, 0)
+    assert other.loss_grad(*data)[0] == model.loss_grad(*data)[0]
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    tensors = safetensors_numpy.load_file(str(path))
+    assert set(tensors) == {name for name, _, _ in model.param_info()}
+    np.testing.assert_array_equal(tensors["dec.1.ff.fc2.weight"], model.param("dec.1.ff.fc2.weight"))
+    import json
+    import struct
+
+    raw = path.read_bytes()
+    (hlen,) = struct.unpack("<Q", raw[:8])
+    assert json.loads(raw[8:8 + hlen])["__metadata__"] == {"config": "width=16"}
+
+
+def test_load_rejects_bad_files(tmp_path):
+    model = make_model(seed=1)
+    path = tmp_path / "m.safetensors"
+    model.save(str(path))
+    raw = path.read_bytes()
+    before = model.flat().copy()
+    (tmp_path / "trunc").write_bytes(raw[:-10])
+    with pytest.raises(ValueError, match="truncated"):
+        model.load(str(tmp_path / "trunc"))
+    (tmp_path / "short").write_bytes(raw[:5])
+    with pytest.raises(ValueError, match="too short"):
+        model.load(str(tmp_path / "short"))
+    bad = bytearray(raw)
+    bad[0:8] = (10**12).to_bytes(8, "little")
+    (tmp_path / "badlen").write_bytes(bytes(bad))
+    with pytest.raises(ValueError, match="header length"):
+        model.load(str(tmp_path / "badlen"))
+    with pytest.raises(ValueError, match="cannot open"):
+        model.load(str(tmp_path / "missing"))
+    wider = make_model(width=32, heads=1, hidden=64)
+    with pytest.raises(ValueError, match="different shape"):
+        wider.load(str(path))
+    deeper = make_model(n_enc=3)
+    with pytest.raises(ValueError, match="holds .* tensors"):
+        deeper.load(str(path))
+    assert model.flat().tobytes() == before.tobytes()  # failed loads leave the parameters unchanged

@@ -527,6 +527,7 @@ srm_status srm_testmodel_train(srm_testmodel *m, srm_optim *opt, const srm_lr_sc
     int32_t *bw = srm_malloc((size_t)batch * Tc, sizeof(int32_t), "batch chosen", err);
     int32_t *bl = srm_malloc((size_t)batch * Tc, sizeof(int32_t), "batch rejected", err);
     srm_status st = (bp && bw && bl) ? SRM_OK : SRM_ENOMEM;
+    const unsigned fp = srm_fp_flush_denormals(); /* the optimiser's tiny second moments too */
     for (int step = 0; st == SRM_OK && step < steps; step++) {
         for (int i = 0; i < batch; i++) {
             size_t j = (size_t)srm_rng_below(seed, (uint64_t)step, (uint64_t)i, (uint64_t)n);
@@ -541,6 +542,7 @@ srm_status srm_testmodel_train(srm_testmodel *m, srm_optim *opt, const srm_lr_sc
         if (losses)
             losses[step] = loss;
     }
+    srm_fp_restore(fp);
     free(bp);
     free(bw);
     free(bl);

@@ -9,6 +9,9 @@
 #include "binding.h"
 
 #include <string.h>
+#include <time.h>
+
+#include "core/blas.h"
 
 #include "socialrm/nn.h"
 #include "socialrm/optim.h"
@@ -663,6 +666,47 @@ static PyObject *nn_lr_schedule(PyObject *self, PyObject *args, PyObject *kw) {
     return a;
 }
 
+/* sgemm_seconds(M, N, K, repeats) -> best wall time of one OpenBLAS sgemm C[M,N] = A[M,K]·B[K,N]
+ * on preallocated buffers (the machine's reference GFLOP/s for the benchmark; OpenBLAS uses its
+ * default thread count). */
+static PyObject *nn_sgemm_seconds(PyObject *self, PyObject *args) {
+    int M, N, K, repeats;
+    if (!PyArg_ParseTuple(args, "iiii", &M, &N, &K, &repeats))
+        return NULL;
+    if (M < 1 || N < 1 || K < 1 || repeats < 1 || M > 16384 || N > 16384 || K > 16384 || repeats > 1000) {
+        PyErr_SetString(PyExc_ValueError, "sgemm_seconds: sizes must be in 1..16384 and repeats in 1..1000");
+        return NULL;
+    }
+    srm_error err = {{0}};
+    float *a = srm_calloc((size_t)M * K, sizeof(float), "A", &err);
+    float *b = srm_calloc((size_t)K * N, sizeof(float), "B", &err);
+    float *c = srm_calloc((size_t)M * N, sizeof(float), "C", &err);
+    double best = -1.0;
+    if (a && b && c) {
+        for (size_t i = 0; i < (size_t)M * K; i++)
+            a[i] = (float)(i % 7) * 0.25f;
+        for (size_t i = 0; i < (size_t)K * N; i++)
+            b[i] = (float)(i % 5) * 0.5f;
+        Py_BEGIN_ALLOW_THREADS;
+        for (int r = 0; r < repeats; r++) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            srm_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            if (best < 0 || dt < best)
+                best = dt;
+        }
+        Py_END_ALLOW_THREADS;
+    }
+    free(a);
+    free(b);
+    free(c);
+    if (best < 0)
+        return srm_py_raise(SRM_ENOMEM, &err);
+    return PyFloat_FromDouble(best);
+}
+
 /* ---- the test model ------------------------------------------------------------------------- */
 
 typedef struct {
@@ -800,6 +844,35 @@ static PyObject *testmodel_flat(TestModelObject *self, PyObject *args) {
     return srm_py_params_flat((PyObject *)self, srm_testmodel_params(self->model), grad);
 }
 
+/* save(path, metadata=None) and load(path): one body, the direction chosen by `save`. */
+static PyObject *testmodel_io(TestModelObject *self, PyObject *args, int save) {
+    PyObject *path_obj = NULL;
+    const char *meta = NULL;
+    if (!(save ? PyArg_ParseTuple(args, "O&|z", PyUnicode_FSConverter, &path_obj, &meta)
+               : PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)))
+        return NULL;
+    if (ready(self) < 0) {
+        Py_DECREF(path_obj);
+        return NULL;
+    }
+    srm_params *p = srm_testmodel_params(self->model);
+    const char *path = PyBytes_AS_STRING(path_obj);
+    srm_error err = {{0}};
+    srm_status st;
+    self->busy = 1;
+    Py_BEGIN_ALLOW_THREADS;
+    st = save ? srm_params_save(p, path, meta, &err) : srm_params_load(p, path, &err);
+    Py_END_ALLOW_THREADS;
+    self->busy = 0;
+    Py_DECREF(path_obj);
+    if (st != SRM_OK)
+        return srm_py_raise(st, &err);
+    Py_RETURN_NONE;
+}
+
+static PyObject *testmodel_save(TestModelObject *self, PyObject *args) { return testmodel_io(self, args, 1); }
+static PyObject *testmodel_load(TestModelObject *self, PyObject *args) { return testmodel_io(self, args, 0); }
+
 /* The three id matrices of a batch, checked for rank and matching sizes. */
 static int batch_arrays(arrays *h, PyObject *op, PyObject *ow, PyObject *ol, PyArrayObject **p, PyArrayObject **w,
                         PyArrayObject **l) {
@@ -929,6 +1002,9 @@ static PyMethodDef testmodel_methods[] = {
     {"grad", (PyCFunction)testmodel_grad, METH_VARARGS, "grad(name) -> zero-copy view of a parameter's gradient."},
     {"param_info", (PyCFunction)testmodel_param_info, METH_NOARGS, "[(name, shape, offset)] of every tensor."},
     {"flat", (PyCFunction)testmodel_flat, METH_VARARGS, "flat(grad=False) -> view of the whole parameter buffer."},
+    {"save", (PyCFunction)testmodel_save, METH_VARARGS,
+     "save(path, metadata_json=None): parameters as safetensors (temp file + rename)."},
+    {"load", (PyCFunction)testmodel_load, METH_VARARGS, "load(path): parameters from a safetensors file."},
     {"loss_grad", (PyCFunction)(void (*)(void))testmodel_loss_grad, METH_VARARGS | METH_KEYWORDS,
      "loss_grad(prompts, chosen, rejected, want_grad=True, n_threads=0) -> (loss, r_chosen, r_rejected)."},
     {"set_optimizer", (PyCFunction)(void (*)(void))testmodel_set_optimizer, METH_VARARGS | METH_KEYWORDS,
@@ -965,6 +1041,7 @@ PyMethodDef srm_nn_methods[] = {
     {"nn_kl", KW(nn_kl), "(mu, sigma, dloss) -> (loss, dmu, dsigma)"},
     {"nn_optim_run", KW(nn_optim_run), "(kind, params, grads, lrs, options=None) -> updated params"},
     {"nn_clip_grad_norm", KW(nn_clip_grad_norm), "(grad, max_norm) -> (norm, clipped copy)"},
+    {"nn_sgemm_seconds", (PyCFunction)nn_sgemm_seconds, METH_VARARGS, "(M, N, K, repeats) -> best seconds"},
     {"nn_lr_schedule", KW(nn_lr_schedule), "(base_lr, warmup_steps, total_steps, decay_start, floor, steps) -> lrs"},
     {NULL, NULL, 0, NULL},
 };

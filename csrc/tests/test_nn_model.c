@@ -2,6 +2,7 @@
  * determinism across runs and thread counts, a toy Bradley–Terry task that must be learned, and
  * the optimisers, clipping and schedule on hand-computed values. */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,11 +226,46 @@ static void test_optim(void) {
     CHECK_CLOSE(srm_lr_at(&sch, 1000), 0.05, 1e-6, 0);
 }
 
+static void test_save_load(void) {
+    srm_error err;
+    srm_testmodel_config cfg = small_cfg(0);
+    srm_testmodel *a, *b;
+    CHECK(srm_testmodel_new(&a, &cfg, &err) == SRM_OK, "new");
+    cfg.seed = 99;
+    CHECK(srm_testmodel_new(&b, &cfg, &err) == SRM_OK, "new");
+    srm_params *pa = srm_testmodel_params(a), *pb = srm_testmodel_params(b);
+    const char *path = "build/test_nn_model.safetensors";
+    CHECK(srm_params_save(pa, path, "{\"k\":\"v\"}", &err) == SRM_OK, "save: %s", err.msg);
+    CHECK(memcmp(pa->data, pb->data, pa->n * sizeof(float)) != 0, "different seeds differ");
+    CHECK(srm_params_load(pb, path, &err) == SRM_OK, "load: %s", err.msg);
+    CHECK(memcmp(pa->data, pb->data, pa->n * sizeof(float)) == 0, "round trip is exact");
+    FILE *f = fopen(path, "r+b"); /* truncate the data: must fail cleanly */
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long size = ftell(f);
+        fclose(f);
+        char *buf = malloc((size_t)size);
+        f = fopen(path, "rb");
+        size_t got = fread(buf, 1, (size_t)size, f);
+        fclose(f);
+        f = fopen(path, "wb");
+        fwrite(buf, 1, got - 7, f);
+        fclose(f);
+        free(buf);
+        CHECK(srm_params_load(pb, path, &err) == SRM_EVALUE && strstr(err.msg, "truncated"), "truncated: %s", err.msg);
+    }
+    CHECK(srm_params_load(pb, "build/does_not_exist.safetensors", &err) == SRM_EVALUE, "missing file");
+    remove(path);
+    srm_testmodel_free(a);
+    srm_testmodel_free(b);
+}
+
 int main(void) {
     test_gradient(0);
     test_gradient(1);
     test_training();
     test_bad_input();
     test_optim();
+    test_save_load();
     return srm_test_finish("test_nn_model");
 }

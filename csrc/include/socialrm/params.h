@@ -56,6 +56,18 @@ void srm_params_init_const(srm_params *p, int tensor, float value);
  * everything else (biases, scalars) -> 0. Models then set special tensors themselves. */
 void srm_params_init_default(srm_params *p, float std, uint64_t seed);
 
+/* Save the parameters (not gradients) as a safetensors file: 8-byte little-endian header length,
+ * a JSON header {"__metadata__": metadata_json, "<name>": {"dtype": "F32", "shape": [...],
+ * "data_offsets": [begin, end]}, ...} padded with spaces to 8 bytes, then the raw tensors in table
+ * order. metadata_json must be a JSON object whose values are strings (safetensors' rule), or NULL.
+ * Written to "<path>.tmp" and renamed over path, so a crash never leaves a half-written model. */
+srm_status srm_params_save(const srm_params *p, const char *path, const char *metadata_json, srm_error *err);
+
+/* Load a file written by srm_params_save (or any safetensors file with exactly these F32 tensors)
+ * into p, whose tensor table must match the file's names and shapes. Truncated or corrupted files,
+ * missing/extra tensors and shape mismatches are errors naming the tensor; on error p is unchanged. */
+srm_status srm_params_load(srm_params *p, const char *path, srm_error *err);
+
 /* Sum n_bufs gradient buffers of n floats each into dst (dst = Σ_k bufs[k], k in increasing order).
  * The order of the sum is fixed by the buffer index, whatever the thread count, so the result is
  * bitwise reproducible. Parallel over elements with up to n_threads OpenMP threads. */
