@@ -381,14 +381,29 @@ static int record_loss(srm_irm_trainer *t, int64_t step, float listmle) {
 
 /* ---- the loop ------------------------------------------------------------------------------ */
 
+static srm_status one_step(srm_irm_trainer *t, int64_t k, int n_threads, srm_irm_step_record *rec, float *kl_dim,
+                           int64_t *done_steps, srm_error *err);
+
 srm_status srm_irm_trainer_run(srm_irm_trainer *t, int64_t n_steps, int n_threads, srm_irm_step_record *rec,
                                float *kl_dim, int64_t *done_steps, int *finished, srm_error *err) {
+    *done_steps = 0;
+    srm_status st = SRM_OK;
+    /* FTZ/DAZ for the whole loop, optimiser included (denormal weights slowed steps ~15x) */
+    const unsigned fp = srm_fp_flush_denormals();
+    for (int64_t k = 0; st == SRM_OK && k < n_steps && !t->finished; k++)
+        st = one_step(t, k, n_threads, rec, kl_dim, done_steps, err);
+    srm_fp_restore(fp);
+    *finished = t->finished;
+    return st;
+}
+
+static srm_status one_step(srm_irm_trainer *t, int64_t k, int n_threads, srm_irm_step_record *rec, float *kl_dim,
+                           int64_t *done_steps, srm_error *err) {
     srm_irm *m = t->m;
     srm_params *p = srm_irm_params(m);
     const srm_irm_train_config *c = &t->cfg;
     const int Z = srm_irm_get_config(m)->d_latent;
-    *done_steps = 0;
-    for (int64_t k = 0; k < n_steps && !t->finished; k++) {
+    {
         const int64_t step = t->step;
         const float beta = beta_at(c, step), lr = lr_at(t, step);
         SRM_TRY(draw_batch(t, step, t->raises, err));
@@ -443,7 +458,6 @@ srm_status srm_irm_trainer_run(srm_irm_trainer *t, int64_t n_steps, int n_thread
         if (t->step >= t->decay_end || t->step >= c->max_steps)
             t->finished = 1;
     }
-    *finished = t->finished;
     return SRM_OK;
 }
 
