@@ -143,6 +143,18 @@ def test_callback_stops_and_keeps_parameters(data):
     assert len(m.history_["loss"]) == 50
 
 
+def test_keyboard_interrupt_stops_cleanly(data):
+    def cb(model, info):
+        if info["step"] >= 50:
+            raise KeyboardInterrupt
+
+    m = IndividualRewardModel(random_state=0, n_threads=1, **{**SMALL, "max_steps": 500})
+    with pytest.warns(RuntimeWarning, match="interrupted at step 50"):
+        m.fit(data, callback=cb)
+    assert m.stop_reason_ == "interrupted" and m.n_steps_ == 50 and len(m.history_["loss"]) == 50
+    assert m.embed_raters(data).shape == (data.n_raters, 8)  # parameters kept, model usable
+
+
 def test_collapse_guard_raises_on_a_constant_model(data, monkeypatch):
     diag = {"collapsed": True, "spread": 0.0, "active_units": 0}
     monkeypatch.setattr(IndividualRewardModel, "latent_diagnostics", lambda self, d: diag)
@@ -176,6 +188,7 @@ def test_not_fitted():
 # ---------------------------------------------------------------- bad input before training starts
 
 
+@pytest.mark.bad_input
 def test_bad_data_is_rejected_before_training():
     with pytest.raises(ValueError, match="twice"):
         srm.PreferenceData.from_records([{"rater": 0, "prompt": "p", "ranking": ["a", "b", "a"]}], tokenizer="words")
@@ -199,6 +212,7 @@ def test_bad_data_is_rejected_before_training():
             {"rater": "r", "prompt": "p", "chosen": "c", "rejected": "a"}], tokenizer="words")
 
 
+@pytest.mark.bad_input
 def test_model_side_checks(fitted, data):
     """What PreferenceData cannot know: the fitted vocabulary and sizes; and arrays given directly."""
     big = srm.PreferenceData(rater_ptr=[0, 1], entry_prompt=[0], entry_ptr=[0, 2], rankings=[0, 1],
@@ -237,6 +251,7 @@ def test_model_side_checks(fitted, data):
         core.embed(tuple(t), None, None, 0, 1)
 
 
+@pytest.mark.bad_input
 @pytest.mark.parametrize("kw, exc", [
     ({"beta": -1.0}, ValueError), ({"optimizer": "sgd"}, ValueError), ({"batch_size": 0}, ValueError),
     ({"max_steps": 1.5}, TypeError), ({"collapse": "maybe"}, ValueError), ({"p_hide": 2.0}, ValueError),
@@ -250,6 +265,7 @@ def test_bad_hyperparameters(data, kw, exc):
         IndividualRewardModel(**SMALL).fit([1, 2])
 
 
+@pytest.mark.bad_input
 def test_binding_rejects_bad_batches(fitted, data):
     core = fitted.model_
     t = (data.rater_ptr, data.entry_prompt, data.entry_ptr, data.rankings, data.completion_prompt,
