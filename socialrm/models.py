@@ -83,12 +83,16 @@ class IndividualRewardModel:
     clip_norm, weight_decay : float
         Global gradient-norm clip (1.0; 0 = off) and decoupled weight decay (0).
     beta, kl_zero_steps, kl_warmup_steps, free_bits : float, int, int, float
-        KL weight β (0.01), held at 0 for the first ``kl_zero_steps`` (2000), then raised linearly
-        over ``kl_warmup_steps`` (2000); per-dimension free bits (0 = off). β = 0.01 was chosen by
-        measurement: the reference's 0.1 lets the sampler noise swamp the type separation.
+        KL weight β (0.1), held at 0 for the first ``kl_zero_steps`` (2000), then raised linearly
+        over ``kl_warmup_steps`` (2000); per-dimension free bits (0 = off).
     scale_lr_mult, scale_freeze_steps : float, int
-        The sampler scale's optimiser step is multiplied by ``scale_lr_mult`` (1) and frozen for
-        the first ``scale_freeze_steps`` (0) steps.
+        The sampler scale's optimiser step is multiplied by ``scale_lr_mult`` (0.1) and frozen for
+        the first ``scale_freeze_steps`` (0) steps. Why: Adafactor (and Adam) move a scalar driven
+        only by the KL term at full relative speed whatever β is, so once β > 0 the noise σ = s²
+        grew ~100x within 500 steps and swamped the type separation (tests/reference/NOTES.md).
+        Measured on four_types (seeds 0-2, 8,000 steps): β = 0.1 with the scale at 0.1x speed ends
+        with σ 0.07-0.19, type centroids 6-9 σ apart and decoded centroid accuracy 1.0 on all three
+        seeds; β = 0.01 at full speed ends with σ ≈ 0.5, centroids 1.4-7 σ apart and 1.0/1.0/0.958.
     p_dummy, p_hide, repeat_step, check_every, stable_window, stable_quantile, reset_window :
         The masking curriculum (DESIGN §4): dummy-mode probability (0.2), per-completion hiding
         probability (0.5), ``repeat`` increment (0.1), stabilisation check every 100 steps over a
@@ -160,11 +164,11 @@ class IndividualRewardModel:
         lr_final_frac: float = 0.05,
         clip_norm: float = 1.0,
         weight_decay: float = 0.0,
-        beta: float = 0.01,
+        beta: float = 0.1,
         kl_zero_steps: int = 2000,
         kl_warmup_steps: int = 2000,
         free_bits: float = 0.0,
-        scale_lr_mult: float = 1.0,
+        scale_lr_mult: float = 0.1,
         scale_freeze_steps: int = 0,
         p_dummy: float = 0.2,
         p_hide: float = 0.5,

@@ -34,7 +34,7 @@ def test_fit_attributes_and_history(fitted):
         assert h[key].shape == (60,) and np.all(np.isfinite(h[key])), key
     assert h["kl_dim"].shape == (60, 8)
     np.testing.assert_allclose(h["kl_dim"].sum(1), h["kl"], rtol=1e-5)
-    assert h["beta"][0] == 0 and h["beta"][19] == 0 and h["beta"][-1] == pytest.approx(0.01)
+    assert h["beta"][0] == 0 and h["beta"][19] == 0 and h["beta"][-1] == pytest.approx(0.1)
     # cosine decay over the second half, to 5 %
     assert h["lr"][29] == pytest.approx(5e-3) and h["lr"][-1] == pytest.approx(5e-3 * (0.05 + 0.95 * 0.5 * (
         1 + np.cos(np.pi * 29 / 30))), rel=1e-5)

@@ -55,11 +55,11 @@ srm_irm_train_config srm_irm_train_config_defaults(void) {
     c.learning_rate = 5e-3f;
     c.lr_final_frac = 0.05f;
     c.clip_norm = 1.0f;
-    c.beta = 0.01f;
+    c.beta = 0.1f;
     c.free_bits = 0.0f;
     c.kl_zero_steps = 2000;
     c.kl_warmup_steps = 2000;
-    c.scale_lr_mult = 1.0f;
+    c.scale_lr_mult = 0.1f;
     c.p_dummy = 0.2f;
     c.p_hide = 0.5f;
     c.repeat_step = 0.1f;
