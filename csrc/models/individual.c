@@ -1534,18 +1534,22 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, const int32_t 
             for (int t = 0; t < Lce; t++)
                 Nt += m->cmask[(size_t)m->cmap[k] * Lce + t];
         int nth = n_threads < 1 ? omp_get_max_threads() : n_threads;
-        const int64_t nblk = (n + CHUNK - 1) / CHUNK;
+        /* latents per block: the block's reward activations (per := latents · Nt rows of ~Z + D +
+         * 3·HR floats) stay under ~2^16 rows unless one latent alone needs more */
+        int per = Nt > 0 ? 65536 / Nt : CHUNK;
+        per = per < 1 ? 1 : (per > CHUNK ? CHUNK : per);
+        const int64_t nblk = (n + per - 1) / per;
         if (nth > nblk)
             nth = (int)nblk;
         st = ensure_chunks(m, nth, err);
         for (int k = 0; st == SRM_OK && k < nth; k++) {
             chunk_t *s = &m->chunks[k];
             srm_arena count = {NULL, 0};
-            layout_chunk(m, s, &count, CHUNK, 1, Nt * CHUNK, 1, 1);
+            layout_chunk(m, s, &count, per, 1, Nt * per, 1, 1);
             st = srm_irm_grow((void **)&s->buf, &s->cap, count.used, sizeof(float), "reward activations", err);
             if (st == SRM_OK) {
                 srm_arena ar = {s->buf, 0};
-                layout_chunk(m, s, &ar, CHUNK, 1, Nt * CHUNK, 1, 1);
+                layout_chunk(m, s, &ar, per, 1, Nt * per, 1, 1);
             }
         }
         srm_status *sts = st == SRM_OK ? srm_calloc((size_t)nth, sizeof(srm_status), "status", err) : NULL;
@@ -1562,8 +1566,8 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, const int32_t 
                 srm_error lerr;
 #pragma omp for schedule(dynamic, 1)
                 for (int64_t blk = 0; blk < nblk; blk++) {
-                    const int64_t r0 = blk * CHUNK;
-                    const int Bc = n - r0 < CHUNK ? (int)(n - r0) : CHUNK;
+                    const int64_t r0 = blk * per;
+                    const int Bc = n - r0 < per ? (int)(n - r0) : per;
                     if (sts[tid] != SRM_OK)
                         continue;
                     sts[tid] = decode_rows(m, z + r0 * Z, Bc, s->u, &lerr);
