@@ -67,6 +67,17 @@ def test_embed_decode_rewards_rank(fitted, data):
     np.testing.assert_array_equal(order, np.argsort(-r, axis=1, kind="stable"))
 
 
+def test_rewards_blocks_match_single_rows(fitted):
+    """Many latents × many new completions (blocked internally) equal one latent at a time."""
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((37, 8)).astype(np.float32)
+    comps = rng.integers(1, 17, (3000, 1)).astype(np.int32)
+    r = fitted.rewards(z, [1, 2, 3], comps)
+    assert r.shape == (37, 3000)
+    for i in (0, 16, 36):
+        np.testing.assert_array_equal(r[i], fitted.rewards(z[i:i + 1], [1, 2, 3], comps)[0])
+
+
 def test_unseen_partial_rater(fitted):
     new = srm.examples.from_ballots("four_types", [{"normal": ["Memphis", "Knoxville"]}, {"inverted": ["Knoxville",
                                                                                                          "Memphis"]}])
