@@ -98,8 +98,10 @@ class IndividualRewardModel:
         probability (0.5), ``repeat`` increment (0.1), stabilisation check every 100 steps over a
         900-step window (median of the first third <= 0.55-quantile of the last), window reset
         after each raise (True).
-    p_hide_prompt : float
-        Once repeat > 1, probability (0.3) of hiding one whole prompt from the encoder.
+    p_hide_prompt, hide_prompt_raises : float, int or None
+        Probability (0.3) of hiding one whole prompt of a rater from the encoder while keeping its
+        order as an output, once ``repeat`` has been raised ``hide_prompt_raises`` times (None:
+        once repeat > 1, DESIGN's rule).
     stop_threshold, stop_window : float, int
         Stop once repeat > 1 and the mean ListMLE of the last ``stop_window`` (300) steps is below
         ``stop_threshold`` (2.0) — after the learning-rate decay.
@@ -131,9 +133,9 @@ class IndividualRewardModel:
     history_ : dict of numpy.ndarray
         Per step: ``loss``, ``listmle``, ``kl``, ``beta``, ``lr``, ``repeat``, ``scale``, ``sigma``,
         ``grad_norm`` [n_steps] and ``kl_dim`` [n_steps, d_latent]; per check (every
-        ``callback_every`` steps): ``check_step``, ``active_units`` (dimensions whose variance over
-        raters' μ exceeds 0.01·σ²... see :meth:`latent_diagnostics`), ``spread`` (median pairwise
-        distance of rater μ's / σ).
+        ``callback_every`` steps): ``check_step``, ``active_units`` (dimensions whose standard
+        deviation over raters' μ exceeds σ/2) and ``spread`` (median pairwise distance of rater
+        μ's / σ), on a fixed sample of ``monitor_raters`` training raters.
     n_steps_ : int
         Steps trained.
     stop_reason_ : str
@@ -178,6 +180,7 @@ class IndividualRewardModel:
         stable_quantile: float = 0.55,
         reset_window: bool = True,
         p_hide_prompt: float = 0.3,
+        hide_prompt_raises: int | None = None,
         stop_threshold: float = 2.0,
         stop_window: int = 300,
         max_steps: int = 20000,
@@ -222,6 +225,7 @@ class IndividualRewardModel:
         self.stable_quantile = stable_quantile
         self.reset_window = reset_window
         self.p_hide_prompt = p_hide_prompt
+        self.hide_prompt_raises = hide_prompt_raises
         self.stop_threshold = stop_threshold
         self.stop_window = stop_window
         self.max_steps = max_steps
@@ -301,6 +305,7 @@ class IndividualRewardModel:
             "p_hide_prompt": self._float_param("p_hide_prompt", 0.0, 1.0),
             "stop_threshold": self._float_param("stop_threshold", -1e9, 1e9),
             "reset_window": int(bool(self.reset_window)),
+            "hide_prompt_raises": -1 if self.hide_prompt_raises is None else self._int_param("hide_prompt_raises", 0),
             "seed": seed,
         }
         for name, low in (("batch_size", 1), ("kl_zero_steps", 0), ("kl_warmup_steps", 0), ("scale_freeze_steps", 0),
@@ -531,7 +536,7 @@ class IndividualRewardModel:
         """Collapse diagnostics on ``data``'s raters.
 
         Returns a dict with ``sigma`` (sampler std s²), ``kl_dim`` (mean KL per dimension of the
-        embedded μ's), ``active_units`` (dimensions with Var(μ_j) > 0.01), ``spread`` (median
+        embedded μ's), ``active_units`` (dimensions whose std over raters exceeds σ/2), ``spread`` (median
         pairwise distance between μ's divided by σ), ``decoded_diversity`` (mean over checked
         prompts of the share of rater pairs whose decoded orders differ) and ``collapsed``
         (decoded diversity exactly 0: the reward block ignores the latent).
@@ -632,9 +637,15 @@ class IndividualRewardModel:
 
 
 def _activity(mu: np.ndarray, sigma: float) -> tuple[int, float]:
-    """Active units (Var over raters of μ_j > 0.01) and median pairwise μ distance / σ."""
+    """Active units and spread, both relative to the sampler's noise σ.
+
+    A unit is active when its standard deviation over raters' μ exceeds σ / 2: below that, the
+    noise added in training drowns the rater-to-rater differences it could carry. (An absolute
+    threshold such as Var > 0.01 depends on the latent's scale, which β sets: at β = 0.1 healthy
+    μ's vary by ~0.1 while σ ≈ 0.05-0.2.) Spread = median pairwise distance of μ's / σ.
+    """
     mu = mu.astype(np.float64)
-    au = int((mu.var(0) > 0.01).sum())
+    au = int((mu.std(0) > 0.5 * sigma).sum()) if sigma > 0 else int((mu.std(0) > 0).sum())
     sub = mu[:256]
     d = np.sqrt(((sub[:, None, :] - sub[None, :, :]) ** 2).sum(-1))
     iu = np.triu_indices(len(sub), 1)
