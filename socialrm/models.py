@@ -100,8 +100,11 @@ class IndividualRewardModel:
         after each raise (True).
     p_hide_prompt, hide_prompt_raises : float, int or None
         Probability (0.3) of hiding one whole prompt of a rater from the encoder while keeping its
-        order as an output, once ``repeat`` has been raised ``hide_prompt_raises`` times (None:
-        once repeat > 1, DESIGN's rule).
+        order as an output, once ``repeat`` has been raised ``hide_prompt_raises`` times (2; None:
+        once repeat > 1, DESIGN's rule, which needs ~11-13k steps). Measured on four_types seeds
+        0-2 at 8,000 steps: raters embedded from the ``normal`` prompt alone decoded their orders at
+        0.92 / 0.95 / 1.00 with DESIGN's rule (never reached) and 1.00 / 1.00 / 1.00 from the 2nd
+        raise (~step 3,700, after the KL warm-up).
     stop_threshold, stop_window : float, int
         Stop once repeat > 1 and the mean ListMLE of the last ``stop_window`` (300) steps is below
         ``stop_threshold`` (2.0) — after the learning-rate decay.
@@ -180,7 +183,7 @@ class IndividualRewardModel:
         stable_quantile: float = 0.55,
         reset_window: bool = True,
         p_hide_prompt: float = 0.3,
-        hide_prompt_raises: int | None = None,
+        hide_prompt_raises: int | None = 2,
         stop_threshold: float = 2.0,
         stop_window: int = 300,
         max_steps: int = 20000,
