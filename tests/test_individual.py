@@ -300,3 +300,17 @@ def test_binding_rejects_bad_batches(fitted, data):
         core.loss_grad(t, ep, pv, enc, out, np.zeros((2, 8), np.float32), 0.1, 0.0, False, 1)
     with pytest.raises(TypeError):
         _core.IRM({"d_model": "x"})
+
+
+def test_feature_mode_and_progress_bar(tmp_path):
+    data = srm.examples.four_types(n_raters=100, seed=0, mode="features", feature_dim=6)
+    m = IndividualRewardModel(random_state=0, n_threads=1, **{**SMALL, "progress": True}).fit(data)
+    assert m.config_["tokens"] == 0 and m.config_["prompt_feature_dim"] == 6
+    assert "prompt_proj.weight" in m.params_ and "tok_emb" not in m.params_
+    z = m.embed_raters(data)
+    r = m.rewards(z[:2], 1, data=data)
+    np.testing.assert_array_equal(r, m.rewards(z[:2], data.prompt_features[1], data.completion_features[4:8]))
+    m.save(tmp_path / "f.safetensors")
+    np.testing.assert_array_equal(IndividualRewardModel.load(tmp_path / "f.safetensors").embed_raters(data), z)
+    with pytest.raises(ValueError, match="feature widths"):
+        m.rewards(z[:1], np.zeros(5), np.zeros((2, 6)))
