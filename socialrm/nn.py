@@ -32,7 +32,8 @@ Parameters (keywords): ``vocab, width, heads, hidden, n_enc, n_dec, max_prompt_l
 max_completion_len, postnorm, gelu ('tanh' or 'erf'), chunk, max_batch, init_std, seed``.
 Methods: ``param(name)`` / ``grad(name)`` (zero-copy, writable views whose base keeps the model
 alive), ``param_info()``, ``flat(grad=False)``, ``loss_grad(prompts, chosen, rejected)``,
-``set_optimizer(kind, options)``, ``train(prompts, chosen, rejected, steps, ...)``.
+``set_optimizer(kind, options)``, ``train(prompts, chosen, rejected, steps, ...)``,
+``save(path, metadata_json=None)`` / ``load(path)`` (safetensors).
 """
 
 
