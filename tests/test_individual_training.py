@@ -1,7 +1,7 @@
 """Acceptance checks of issue 5 on trained individual reward models (sampled example data, fixed
 seeds). Each (population, seed) model is trained once per session (session fixtures).
 
-Budget: four_types 3 seeds × 8,000 steps and the no-collapse check on 3 more populations × 3
+Budget: four_types 3 seeds × 8,000 steps and the no-collapse check on 4 more populations × 3
 seeds × 5,000 steps; ~3-4 ms per step on one thread (one thread: stable under a loaded CI machine,
 and the results are bitwise those of any thread count) → about 4 minutes in all.
 
@@ -211,7 +211,8 @@ def pop_name(i: int) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["four_types", "morristown_partial", "prompts_partial", "pairwise_twins_A"])
+@pytest.mark.parametrize("name", ["four_types", "morristown_partial", "prompts_partial", "pairwise_twins_A",
+                                  "pairwise_twins_B"])
 def test_no_collapse(name):
     """Active units, decoded diversity, and type centroids apart by at least half the sampler's σ.
 
