@@ -77,8 +77,10 @@ srm_status srm_ff_block_register(srm_ff_block *k, srm_params *p, const char *pre
     return SRM_OK;
 }
 
-void srm_attn_acts_layout(srm_attn_acts *a, srm_arena *ar, const srm_attn_block *k, int B, int T, int Tk) {
-    const size_t N = (size_t)B * T, NK = (size_t)B * Tk, C = (size_t)k->C;
+/* N query rows, NK memory rows (cross), n_att attention-probability floats */
+static void attn_layout(srm_attn_acts *a, srm_arena *ar, const srm_attn_block *k, size_t N, size_t NK,
+                        size_t n_att) {
+    const size_t C = (size_t)k->C;
     const size_t qw = k->cross ? C : 3 * C;
     memset(a, 0, sizeof *a);
     a->h = srm_arena_take(ar, N * C);
@@ -87,7 +89,7 @@ void srm_attn_acts_layout(srm_attn_acts *a, srm_arena *ar, const srm_attn_block 
     a->q = srm_arena_take(ar, N * qw);
     if (k->cross)
         a->kv = srm_arena_take(ar, NK * 2 * C);
-    a->att = srm_arena_take(ar, (size_t)B * k->H * T * Tk);
+    a->att = srm_arena_take(ar, n_att);
     a->a = srm_arena_take(ar, N * C);
     a->o = srm_arena_take(ar, N * C);
     a->n_mean = srm_arena_take(ar, N);
@@ -100,6 +102,15 @@ void srm_attn_acts_layout(srm_attn_acts *a, srm_arena *ar, const srm_attn_block 
     a->da = srm_arena_take(ar, N * C);
     a->dobuf = srm_arena_take(ar, N * C);
     a->dpre = srm_arena_take(ar, N * C);
+}
+
+void srm_attn_acts_layout(srm_attn_acts *a, srm_arena *ar, const srm_attn_block *k, int B, int T, int Tk) {
+    attn_layout(a, ar, k, (size_t)B * T, (size_t)B * Tk, (size_t)B * k->H * T * Tk);
+}
+
+void srm_attn_acts_layout_packed(srm_attn_acts *a, srm_arena *ar, const srm_attn_block *k, int N, int NK,
+                                 size_t n_att) {
+    attn_layout(a, ar, k, (size_t)N, (size_t)NK, n_att);
 }
 
 void srm_ff_acts_layout(srm_ff_acts *a, srm_arena *ar, const srm_ff_block *k, int B, int T) {
@@ -127,10 +138,38 @@ void srm_ff_acts_layout(srm_ff_acts *a, srm_arena *ar, const srm_ff_block *k, in
 
 /* ---- attention block ----------------------------------------------------------------------- */
 
-void srm_attn_block_forward(const srm_attn_block *k, srm_attn_acts *a, float *out, const float *x,
-                            const float *mem, const uint8_t *xmask, const uint8_t *mmask, const float *P, int B,
-                            int T, int Tk) {
-    const int C = k->C, N = B * T;
+/* Where the sequences are: padded [B,T] / [B,Tk] with masks, or packed with offsets (qoff != NULL).
+ * Only the attention kernel itself needs to know; every other op works on N rows. */
+typedef struct {
+    const uint8_t *xmask, *mmask;
+    const int *qoff, *koff;
+    int B, T, Tk;
+} seqs;
+
+static void attend_forward(const seqs *s, float *out, float *att, const float *q, int qs, const float *k,
+                           const float *v, int kvs, int C, int H, int cross) {
+    if (s->qoff)
+        srm_attention_packed_forward(out, att, q, qs, k, v, kvs, s->qoff, s->koff, s->B, C, H);
+    else
+        srm_attention_forward(out, att, q, qs, k, v, kvs, s->xmask, cross ? s->mmask : s->xmask, s->B, s->T,
+                              cross ? s->Tk : s->T, C, H);
+}
+
+static void attend_backward(const seqs *s, float *dq, float *dk, float *dv, const float *dout, const float *att,
+                            const float *q, int qs, const float *k, const float *v, int kvs, int C, int H,
+                            int cross) {
+    if (s->qoff)
+        srm_attention_packed_backward(dq, dk, dv, dout, att, q, qs, k, v, kvs, s->qoff, s->koff, s->B, C, H);
+    else
+        srm_attention_backward(dq, dk, dv, dout, att, q, qs, k, v, kvs, s->xmask, cross ? s->mmask : s->xmask,
+                               s->B, s->T, cross ? s->Tk : s->T, C, H);
+}
+
+
+/* N query rows, NK memory rows */
+static void attn_forward(const srm_attn_block *k, srm_attn_acts *a, float *out, const float *x, const float *mem,
+                         const seqs *sq, const float *P, int N, int NK) {
+    const int C = k->C;
     const size_t n = (size_t)N * C;
     const float *src = x; /* what the queries (and, in self-attention, keys/values) are computed from */
     if (!k->postnorm) {
@@ -139,12 +178,11 @@ void srm_attn_block_forward(const srm_attn_block *k, srm_attn_acts *a, float *ou
     }
     if (k->cross) {
         srm_linear_forward(a->q, src, P + k->w_q, P + k->b_q, N, C, C);
-        srm_linear_forward(a->kv, mem, P + k->w_kv, P + k->b_kv, B * Tk, k->Cm, 2 * C);
-        srm_attention_forward(a->a, a->att, a->q, C, a->kv, a->kv + C, 2 * C, xmask, mmask, B, T, Tk, C, k->H);
+        srm_linear_forward(a->kv, mem, P + k->w_kv, P + k->b_kv, NK, k->Cm, 2 * C);
+        attend_forward(sq, a->a, a->att, a->q, C, a->kv, a->kv + C, 2 * C, C, k->H, 1);
     } else {
         srm_linear_forward(a->q, src, P + k->w_q, P + k->b_q, N, C, 3 * C);
-        srm_attention_forward(a->a, a->att, a->q, 3 * C, a->q + C, a->q + 2 * C, 3 * C, xmask, xmask, B, T, T, C,
-                              k->H);
+        attend_forward(sq, a->a, a->att, a->q, 3 * C, a->q + C, a->q + 2 * C, 3 * C, C, k->H, 0);
     }
     srm_linear_forward(a->o, a->a, P + k->w_o, P + k->b_o, N, C, C);
     if (!k->postnorm) { /* y = x + LN_out(o) */
@@ -156,21 +194,20 @@ void srm_attn_block_forward(const srm_attn_block *k, srm_attn_acts *a, float *ou
     }
 }
 
-void srm_attn_block_backward(const srm_attn_block *k, srm_attn_acts *a, float *dx, float *dmem, float *G,
-                             const float *dout, const float *x, const float *mem, const uint8_t *xmask,
-                             const uint8_t *mmask, const float *P, int B, int T, int Tk) {
-    const int C = k->C, N = B * T;
+static void attn_backward(const srm_attn_block *k, srm_attn_acts *a, float *dx, float *dmem, float *G,
+                          const float *dout, const float *x, const float *mem, const seqs *sq, const float *P, int N,
+                          int NK) {
+    const int C = k->C;
     const size_t n = (size_t)N * C;
-    zero(a->dobuf, n);
     if (!k->postnorm) { /* y = x + LN_out(o) */
         for (size_t i = 0; i < n; i++)
             dx[i] += dout[i];
-        srm_layernorm_backward(a->dobuf, G + k->ln_out_w, G + k->ln_out_b, dout, a->o, P + k->ln_out_w, a->n_mean,
-                               a->n_rstd, N, C);
+        srm_layernorm_backward_to(a->dobuf, G + k->ln_out_w, G + k->ln_out_b, dout, a->o, P + k->ln_out_w,
+                                  a->n_mean, a->n_rstd, N, C);
     } else { /* y = LN_out(x + o) */
-        zero(a->dpre, n);
-        srm_layernorm_backward(a->dpre, G + k->ln_out_w, G + k->ln_out_b, dout, a->pre, P + k->ln_out_w,
-                               a->n_mean, a->n_rstd, N, C);
+        zero(a->dobuf, n);
+        srm_layernorm_backward_to(a->dpre, G + k->ln_out_w, G + k->ln_out_b, dout, a->pre, P + k->ln_out_w,
+                                  a->n_mean, a->n_rstd, N, C);
         srm_residual_backward(dx, a->dobuf, a->dpre, n);
     }
     srm_linear_backward_to(a->da, G + k->w_o, G + k->b_o, a->dobuf, a->a, P + k->w_o, N, C, C);
@@ -178,18 +215,17 @@ void srm_attn_block_backward(const srm_attn_block *k, srm_attn_acts *a, float *d
     float *dsrc = k->postnorm ? dx : a->dh; /* post-norm: q came straight from x */
     if (k->cross) {
         zero(a->dq, n);
-        zero(a->dkv, (size_t)B * Tk * 2 * C);
-        srm_attention_backward(a->dq, a->dkv, a->dkv + C, a->da, a->att, a->q, C, a->kv, a->kv + C, 2 * C, xmask,
-                               mmask, B, T, Tk, C, k->H);
+        zero(a->dkv, (size_t)NK * 2 * C);
+        attend_backward(sq, a->dq, a->dkv, a->dkv + C, a->da, a->att, a->q, C, a->kv, a->kv + C, 2 * C, C, k->H, 1);
         if (k->postnorm) /* dx already holds the residual path: accumulate */
             srm_linear_backward(dsrc, G + k->w_q, G + k->b_q, a->dq, src, P + k->w_q, N, C, C);
         else
             srm_linear_backward_to(dsrc, G + k->w_q, G + k->b_q, a->dq, src, P + k->w_q, N, C, C);
-        srm_linear_backward(dmem, G + k->w_kv, G + k->b_kv, a->dkv, mem, P + k->w_kv, B * Tk, k->Cm, 2 * C);
+        srm_linear_backward(dmem, G + k->w_kv, G + k->b_kv, a->dkv, mem, P + k->w_kv, NK, k->Cm, 2 * C);
     } else {
         zero(a->dq, 3 * n);
-        srm_attention_backward(a->dq, a->dq + C, a->dq + 2 * C, a->da, a->att, a->q, 3 * C, a->q + C, a->q + 2 * C,
-                               3 * C, xmask, xmask, B, T, T, C, k->H);
+        attend_backward(sq, a->dq, a->dq + C, a->dq + 2 * C, a->da, a->att, a->q, 3 * C, a->q + C, a->q + 2 * C,
+                        3 * C, C, k->H, 0);
         if (k->postnorm)
             srm_linear_backward(dsrc, G + k->w_q, G + k->b_q, a->dq, src, P + k->w_q, N, C, 3 * C);
         else
@@ -198,6 +234,35 @@ void srm_attn_block_backward(const srm_attn_block *k, srm_attn_acts *a, float *d
     if (!k->postnorm)
         srm_layernorm_backward(dx, G + k->ln_in_w, G + k->ln_in_b, a->dh, x, P + k->ln_in_w, a->h_mean, a->h_rstd,
                                N, C);
+}
+
+void srm_attn_block_forward(const srm_attn_block *k, srm_attn_acts *a, float *out, const float *x,
+                            const float *mem, const uint8_t *xmask, const uint8_t *mmask, const float *P, int B,
+                            int T, int Tk) {
+    const seqs sq = {xmask, mmask, NULL, NULL, B, T, Tk};
+    attn_forward(k, a, out, x, mem, &sq, P, B * T, B * Tk);
+}
+
+void srm_attn_block_backward(const srm_attn_block *k, srm_attn_acts *a, float *dx, float *dmem, float *G,
+                             const float *dout, const float *x, const float *mem, const uint8_t *xmask,
+                             const uint8_t *mmask, const float *P, int B, int T, int Tk) {
+    const seqs sq = {xmask, mmask, NULL, NULL, B, T, Tk};
+    attn_backward(k, a, dx, dmem, G, dout, x, mem, &sq, P, B * T, B * Tk);
+}
+
+void srm_attn_block_forward_packed(const srm_attn_block *k, srm_attn_acts *a, float *out, const float *x,
+                                   const float *mem, const int *qoff, const int *koff, const float *P, int B) {
+    const int *ko = k->cross ? koff : qoff;
+    const seqs sq = {NULL, NULL, qoff, ko, B, 0, 0};
+    attn_forward(k, a, out, x, mem, &sq, P, qoff[B], ko[B]);
+}
+
+void srm_attn_block_backward_packed(const srm_attn_block *k, srm_attn_acts *a, float *dx, float *dmem, float *G,
+                                    const float *dout, const float *x, const float *mem, const int *qoff,
+                                    const int *koff, const float *P, int B) {
+    const int *ko = k->cross ? koff : qoff;
+    const seqs sq = {NULL, NULL, qoff, ko, B, 0, 0};
+    attn_backward(k, a, dx, dmem, G, dout, x, mem, &sq, P, qoff[B], ko[B]);
 }
 
 /* ---- feed-forward block -------------------------------------------------------------------- */
@@ -209,13 +274,13 @@ void srm_ff_block_forward(const srm_ff_block *k, srm_ff_acts *a, float *out, con
     if (!k->postnorm) { /* y = x + W2 · LN_mid(GELU(W1 · LN_in(x))) */
         srm_layernorm_forward(a->h, a->h_mean, a->h_rstd, x, P + k->ln_in_w, P + k->ln_in_b, N, C);
         srm_linear_forward(a->u, a->h, P + k->w_1, P + k->b_1, N, C, F);
-        srm_gelu_forward(a->g, a->u, nf, k->gelu);
+        srm_gelu_forward_cache(a->g, a->du, a->u, nf, k->gelu); /* du holds GELU's σ until backward */
         srm_layernorm_forward(a->m, a->m_mean, a->m_rstd, a->g, P + k->ln_mid_w, P + k->ln_mid_b, N, F);
         srm_linear_forward(a->f, a->m, P + k->w_2, P + k->b_2, N, F, C);
         srm_residual_forward(out, x, a->f, n);
     } else { /* y = LN_out(x + W2 · GELU(W1 · x)) */
         srm_linear_forward(a->u, x, P + k->w_1, P + k->b_1, N, C, F);
-        srm_gelu_forward(a->g, a->u, nf, k->gelu);
+        srm_gelu_forward_cache(a->g, a->du, a->u, nf, k->gelu);
         srm_linear_forward(a->f, a->g, P + k->w_2, P + k->b_2, N, F, C);
         srm_residual_forward(a->pre, x, a->f, n);
         srm_layernorm_forward(out, a->n_mean, a->n_rstd, a->pre, P + k->ln_out_w, P + k->ln_out_b, N, C);
@@ -226,26 +291,23 @@ void srm_ff_block_backward(const srm_ff_block *k, srm_ff_acts *a, float *dx, flo
                            const float *x, const float *P, int B, int T) {
     const int C = k->C, F = k->F, N = B * T;
     const size_t n = (size_t)N * C, nf = (size_t)N * F;
-    zero(a->du, nf);
     if (!k->postnorm) {
         for (size_t i = 0; i < n; i++) /* residual */
             dx[i] += dout[i];
-        zero(a->dg, nf);
         srm_linear_backward_to(a->dm, G + k->w_2, G + k->b_2, dout, a->m, P + k->w_2, N, F, C);
-        srm_layernorm_backward(a->dg, G + k->ln_mid_w, G + k->ln_mid_b, a->dm, a->g, P + k->ln_mid_w, a->m_mean,
-                               a->m_rstd, N, F);
-        srm_gelu_backward(a->du, a->dg, a->u, nf, k->gelu);
+        srm_layernorm_backward_to(a->dg, G + k->ln_mid_w, G + k->ln_mid_b, a->dm, a->g, P + k->ln_mid_w, a->m_mean,
+                                  a->m_rstd, N, F);
+        srm_gelu_backward_cache(a->du, a->dg, a->u, a->du, nf, k->gelu); /* in place over the forward's σ */
         srm_linear_backward_to(a->dh, G + k->w_1, G + k->b_1, a->du, a->h, P + k->w_1, N, C, F);
         srm_layernorm_backward(dx, G + k->ln_in_w, G + k->ln_in_b, a->dh, x, P + k->ln_in_w, a->h_mean, a->h_rstd,
                                N, C);
     } else {
-        zero(a->dpre, n);
-        srm_layernorm_backward(a->dpre, G + k->ln_out_w, G + k->ln_out_b, dout, a->pre, P + k->ln_out_w, a->n_mean,
-                               a->n_rstd, N, C);
+        srm_layernorm_backward_to(a->dpre, G + k->ln_out_w, G + k->ln_out_b, dout, a->pre, P + k->ln_out_w,
+                                  a->n_mean, a->n_rstd, N, C);
         for (size_t i = 0; i < n; i++)
             dx[i] += a->dpre[i];
         srm_linear_backward_to(a->dg, G + k->w_2, G + k->b_2, a->dpre, a->g, P + k->w_2, N, F, C);
-        srm_gelu_backward(a->du, a->dg, a->u, nf, k->gelu);
+        srm_gelu_backward_cache(a->du, a->dg, a->u, a->du, nf, k->gelu);
         srm_linear_backward(dx, G + k->w_1, G + k->b_1, a->du, x, P + k->w_1, N, C, F);
     }
 }

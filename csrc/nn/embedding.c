@@ -52,3 +52,23 @@ void srm_lookup_add_backward(float *dtable, const float *dout, const int32_t *id
             d[c] += g[c];
     }
 }
+
+/* out [N,C] = wte[ids[n]] + wpe[pos[n]]; ids, pos [N]; wpe may be NULL */
+void srm_embedding_packed_forward(float *out, const int32_t *ids, const int32_t *pos, const float *wte,
+                                  const float *wpe, int N, int C) {
+    for (int n = 0; n < N; n++) {
+        float *o = out + (size_t)n * C;
+        const float *e = wte + (size_t)ids[n] * C;
+        const float *p = wpe ? wpe + (size_t)pos[n] * C : NULL;
+        for (int c = 0; c < C; c++)
+            o[c] = e[c] + (p ? p[c] : 0.0f);
+    }
+}
+
+/* forward: out[n,:] = wte[ids[n],:] + wpe[pos[n],:]  =>  dwte[ids[n]] += dout[n], dwpe[pos[n]] += dout[n] */
+void srm_embedding_packed_backward(float *dwte, float *dwpe, const float *dout, const int32_t *ids,
+                                   const int32_t *pos, int N, int C) {
+    srm_lookup_add_backward(dwte, dout, ids, N, C);
+    if (dwpe)
+        srm_lookup_add_backward(dwpe, dout, pos, N, C);
+}

@@ -9,10 +9,14 @@
 #define INV_SQRT2 0.7071067811865476f
 #define INV_SQRT_2PI 0.3989422804014327f
 
-void srm_gelu_forward(float *out, const float *inp, size_t n, srm_gelu_kind kind) {
+/* sig (may be NULL) receives σ(2u) (tanh form) or Φ(x) (erf form) for the cached backward */
+static void gelu_forward(float *out, float *sig, const float *inp, size_t n, srm_gelu_kind kind) {
     if (kind == SRM_GELU_ERF) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * INV_SQRT2));
+            if (sig)
+                sig[i] = 0.5f * (1.0f + erff(inp[i] * INV_SQRT2));
+        }
         return;
     }
     /* ½x(1 + tanh u) = x·σ(2u): one exp (vectorised) instead of tanh */
@@ -20,14 +24,22 @@ void srm_gelu_forward(float *out, const float *inp, size_t n, srm_gelu_kind kind
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         v8 x = v8_load(inp + i);
-        v8 u2 = k2 * (x + c3 * x * x * x);
-        v8_store(out + i, x / (one + v8_exp(-u2)));
+        v8 d = one + v8_exp(-(k2 * (x + c3 * x * x * x)));
+        v8_store(out + i, x / d);
+        if (sig)
+            v8_store(sig + i, one / d);
     }
     for (; i < n; i++) {
         float x = inp[i];
-        float u2 = 2.0f * GELU_SCALE * (x + 0.044715f * x * x * x);
-        out[i] = x / (1.0f + srm_exp1(-u2));
+        float d = 1.0f + srm_exp1(-(2.0f * GELU_SCALE * (x + 0.044715f * x * x * x)));
+        out[i] = x / d;
+        if (sig)
+            sig[i] = 1.0f / d;
     }
+}
+
+void srm_gelu_forward(float *out, const float *inp, size_t n, srm_gelu_kind kind) {
+    gelu_forward(out, NULL, inp, n, kind);
 }
 
 void srm_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n, srm_gelu_kind kind) {
@@ -57,6 +69,41 @@ void srm_gelu_backward(float *dinp, const float *dout, const float *inp, size_t 
         float sg = 1.0f / (1.0f + srm_exp1(-(2.0f * GELU_SCALE * (x + 0.044715f * x * x * x))));
         float grad = sg + x * sg * (1.0f - sg) * 2.0f * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
         dinp[i] += dout[i] * grad;
+    }
+}
+
+/* The same two functions with the derivative's shared factor kept from the forward pass: sig [n]
+ * receives σ(2u) (tanh form) or Φ(x) (erf form), so the backward pass skips one exp (tanh) or
+ * erf (erf). Values are bitwise those of srm_gelu_forward / srm_gelu_backward into a zeroed dinp.
+ * The backward OVERWRITES dinp, which may be the same buffer as sig (in place). */
+void srm_gelu_forward_cache(float *out, float *sig, const float *inp, size_t n, srm_gelu_kind kind) {
+    gelu_forward(out, sig, inp, n, kind);
+}
+
+/* forward as above; dinp = 0 + dout·y'(x) (the explicit +0 keeps a −0 exactly as the accumulating
+ * version into zeros would turn it into +0) */
+void srm_gelu_backward_cache(float *dinp, const float *dout, const float *inp, const float *sig, size_t n,
+                             srm_gelu_kind kind) {
+    if (kind == SRM_GELU_ERF) {
+        for (size_t i = 0; i < n; i++) {
+            float x = inp[i];
+            float pdf = INV_SQRT_2PI * expf(-0.5f * x * x);
+            dinp[i] = 0.0f + dout[i] * (sig[i] + x * pdf);
+        }
+        return;
+    }
+    const v8 k2 = v8_splat(2.0f * GELU_SCALE), c33 = v8_splat(3.0f * 0.044715f), one = v8_splat(1.0f);
+    const v8 zero = v8_splat(0.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8 x = v8_load(inp + i), sg = v8_load(sig + i);
+        v8 grad = sg + x * sg * (one - sg) * k2 * (one + c33 * x * x);
+        v8_store(dinp + i, zero + v8_load(dout + i) * grad);
+    }
+    for (; i < n; i++) {
+        float x = inp[i], sg = sig[i];
+        float grad = sg + x * sg * (1.0f - sg) * 2.0f * GELU_SCALE * (1.0f + 3.0f * 0.044715f * x * x);
+        dinp[i] = 0.0f + dout[i] * grad;
     }
 }
 

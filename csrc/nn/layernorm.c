@@ -39,8 +39,9 @@ void srm_layernorm_forward(float *out, float *mean, float *rstd, const float *in
 
 /* forward: xhat = (x − mean)·rstd, y = xhat·w + b
  * dxhat = dy·w;  dx += rstd·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat));  dw += dy·xhat;  db += dy */
-void srm_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
-                            const float *weight, const float *mean, const float *rstd, int N, int C) {
+static void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                               const float *weight, const float *mean, const float *rstd, int N, int C,
+                               int overwrite) {
     const int Cv = C / 8 * 8;
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
@@ -71,14 +72,25 @@ void srm_layernorm_backward(float *dinp, float *dweight, float *dbias, const flo
             v8 dxhat = g * v8_load(weight + c);
             v8_store(dbias + c, v8_load(dbias + c) + g);
             v8_store(dweight + c, v8_load(dweight + c) + g * xhat);
-            v8_store(dx + c, v8_load(dx + c) + sv * (dxhat - dsv - xhat * dxv));
+            /* overwrite: 0 + ..., bitwise what accumulating into a zeroed buffer gives */
+            v8_store(dx + c, (overwrite ? v8_splat(0.0f) : v8_load(dx + c)) + sv * (dxhat - dsv - xhat * dxv));
         }
         for (int c = Cv; c < C; c++) {
             float xhat = (x[c] - m) * s;
             float dxhat = dy[c] * weight[c];
             dbias[c] += dy[c];
             dweight[c] += dy[c] * xhat;
-            dx[c] += s * (dxhat - dsum - xhat * dxsum);
+            dx[c] = (overwrite ? 0.0f : dx[c]) + s * (dxhat - dsum - xhat * dxsum);
         }
     }
+}
+
+void srm_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, const float *mean, const float *rstd, int N, int C) {
+    layernorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, 0);
+}
+
+void srm_layernorm_backward_to(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                               const float *weight, const float *mean, const float *rstd, int N, int C) {
+    layernorm_backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, 1);
 }

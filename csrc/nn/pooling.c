@@ -51,3 +51,33 @@ void srm_meanpool_backward(float *dinp, const float *dout, const uint8_t *mask, 
         }
     }
 }
+
+/* out [B,C]; inp [N,C] packed rows; off [B+1] */
+void srm_meanpool_packed_forward(float *out, const float *inp, const int *off, int B, int C) {
+    for (int b = 0; b < B; b++) {
+        float *o = out + (size_t)b * C;
+        memset(o, 0, (size_t)C * sizeof(float));
+        const int n = off[b + 1] - off[b];
+        if (n == 0)
+            continue;
+        for (int r = off[b]; r < off[b + 1]; r++)
+            for (int c = 0; c < C; c++)
+                o[c] += inp[(size_t)r * C + c];
+        const float inv = 1.0f / (float)n;
+        for (int c = 0; c < C; c++)
+            o[c] *= inv;
+    }
+}
+
+/* forward: out[b] = (1/n_b) Σ_{r in b} inp[r]  =>  dinp[r] += dout[b] / n_b */
+void srm_meanpool_packed_backward(float *dinp, const float *dout, const int *off, int B, int C) {
+    for (int b = 0; b < B; b++) {
+        const int n = off[b + 1] - off[b];
+        if (n == 0)
+            continue;
+        const float inv = 1.0f / (float)n;
+        for (int r = off[b]; r < off[b + 1]; r++)
+            for (int c = 0; c < C; c++)
+                dinp[(size_t)r * C + c] += dout[(size_t)b * C + c] * inv;
+    }
+}

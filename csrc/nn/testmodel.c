@@ -1,7 +1,13 @@
 /* The test reward model (see socialrm/testmodel.h): prompt encoder + completion decoder with
  * cross-attention + reward head, Bradley–Terry loss, chunk-parallel training.
  * Legend: B batch items, Bc items of one chunk, Tp prompt tokens, Tc completion tokens, C width,
- * L layers. */
+ * L layers, Np / Nc real (packed) prompt / completion tokens of a chunk.
+ *
+ * Inside a chunk the sequences are packed: only real tokens are stored, back to back, with
+ * offsets per item (see the packed ops in socialrm/nn.h). Row-wise ops (linear, LayerNorm, GELU)
+ * then never touch padding, and attention runs per item over its real length. Padding ids (0)
+ * are masked everywhere in the model, so dropping them changes no real value: the results equal
+ * the padded computation on the real tokens. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,27 +19,38 @@
 
 #define MAX_LAYERS 64
 
+typedef struct { /* one sequence kind of a chunk, packed */
+    int32_t *ids, *pos; /* [N] token id and position of each real token */
+    int *off;           /* [Bc+1] item b owns rows off[b]..off[b+1]-1 */
+    int N;
+} packed_seqs;
+
 typedef struct { /* one pass of the decoder over one completion side */
-    float *e, *e_mean, *e_rstd; /* embedding [Bc,Tc,C], LN stats */
-    float **y;                  /* residual stream after each block: 3L+1 buffers [Bc,Tc,C] */
+    float *e, *e_mean, *e_rstd; /* embedding [Nc,C], LN stats */
+    float **y;                  /* residual stream after each block: 3L+1 buffers [Nc,C] */
     srm_attn_acts *self, *cross;
     srm_ff_acts *ff;
     float *hN, *f_mean, *f_rstd; /* final LN */
-    float *score, *r;            /* per-token head output [Bc*Tc], pooled reward [Bc] */
-    uint8_t *mask;               /* [Bc,Tc] */
+    float *score, *r;            /* per-token head output [Nc], pooled reward [Bc] */
 } dec_side;
+
+typedef struct { /* activation sizes of one chunk */
+    int Bc, np, nc[2];
+    size_t att_enc, att_self[2], att_cross[2]; /* attention-probability floats per layer */
+} chunk_sizes;
 
 typedef struct {
     float *buf; /* the arena buffer */
     float *grad;
-    int32_t *ids; /* the chunk's items gathered and trimmed: prompt [chunk,max_tp], chosen, rejected [chunk,max_tc] */
+    int32_t *ids;     /* storage of the packed ids and positions below */
+    int *offs;        /* storage of the offsets below */
+    packed_seqs seq[3]; /* prompt, chosen, rejected */
     /* encoder */
     float *e, *e_mean, *e_rstd;
-    float **x; /* 2L+1 buffers [Bc,Tp,C] */
+    float **x; /* 2L+1 buffers [Np,C] */
     srm_attn_acts *attn;
     srm_ff_acts *ff;
     float *mem, *m_mean, *m_rstd;
-    uint8_t *pmask;
     dec_side side[2];
     /* backward scratch */
     float *dmem, *dxa, *dxb, *dya, *dyb, *de, *dhN, *dscore, *dr[2], *loss;
@@ -103,44 +120,46 @@ static srm_status register_params(srm_testmodel *m, srm_error *err) {
     return SRM_OK;
 }
 
-/* Carve one chunk's activations for sizes (Bc, Tp, Tc). With a counting arena (base NULL) this
- * only measures; pointer arrays (x, y, acts) must already exist. */
-static void layout_chunk(const srm_testmodel *m, chunk_state *s, srm_arena *ar, int Bc, int Tp, int Tc) {
+/* Carve one chunk's activations for sizes z. With a counting arena (base NULL) this only measures;
+ * pointer arrays (x, y, acts) must already exist. */
+static void layout_chunk(const srm_testmodel *m, chunk_state *s, srm_arena *ar, const chunk_sizes *z) {
     const int C = m->cfg.C, Le = m->cfg.n_enc, Ld = m->cfg.n_dec;
-    const size_t np = (size_t)Bc * Tp * C, nc = (size_t)Bc * Tc * C;
+    const size_t np = (size_t)z->np * C;
     s->e = srm_arena_take(ar, np);
-    s->e_mean = srm_arena_take(ar, (size_t)Bc * Tp);
-    s->e_rstd = srm_arena_take(ar, (size_t)Bc * Tp);
+    s->e_mean = srm_arena_take(ar, (size_t)z->np);
+    s->e_rstd = srm_arena_take(ar, (size_t)z->np);
     for (int i = 0; i < 2 * Le + 1; i++)
         s->x[i] = srm_arena_take(ar, np);
     for (int l = 0; l < Le; l++) {
-        srm_attn_acts_layout(&s->attn[l], ar, &m->enc_attn[l], Bc, Tp, Tp);
-        srm_ff_acts_layout(&s->ff[l], ar, &m->enc_ff[l], Bc, Tp);
+        srm_attn_acts_layout_packed(&s->attn[l], ar, &m->enc_attn[l], z->np, z->np, z->att_enc);
+        srm_ff_acts_layout(&s->ff[l], ar, &m->enc_ff[l], z->np, 1);
     }
     s->mem = srm_arena_take(ar, np);
-    s->m_mean = srm_arena_take(ar, (size_t)Bc * Tp);
-    s->m_rstd = srm_arena_take(ar, (size_t)Bc * Tp);
-    s->pmask = (uint8_t *)srm_arena_take(ar, ((size_t)Bc * Tp + 3) / 4);
+    s->m_mean = srm_arena_take(ar, (size_t)z->np);
+    s->m_rstd = srm_arena_take(ar, (size_t)z->np);
+    int ncmax = 1;
     for (int k = 0; k < 2; k++) {
         dec_side *d = &s->side[k];
+        const int Nc = z->nc[k];
+        const size_t nc = (size_t)Nc * C;
+        ncmax = Nc > ncmax ? Nc : ncmax;
         d->e = srm_arena_take(ar, nc);
-        d->e_mean = srm_arena_take(ar, (size_t)Bc * Tc);
-        d->e_rstd = srm_arena_take(ar, (size_t)Bc * Tc);
+        d->e_mean = srm_arena_take(ar, (size_t)Nc);
+        d->e_rstd = srm_arena_take(ar, (size_t)Nc);
         for (int i = 0; i < 3 * Ld + 1; i++)
             d->y[i] = srm_arena_take(ar, nc);
         for (int l = 0; l < Ld; l++) {
-            srm_attn_acts_layout(&d->self[l], ar, &m->dec_self[l], Bc, Tc, Tc);
-            srm_attn_acts_layout(&d->cross[l], ar, &m->dec_cross[l], Bc, Tc, Tp);
-            srm_ff_acts_layout(&d->ff[l], ar, &m->dec_ff[l], Bc, Tc);
+            srm_attn_acts_layout_packed(&d->self[l], ar, &m->dec_self[l], Nc, Nc, z->att_self[k]);
+            srm_attn_acts_layout_packed(&d->cross[l], ar, &m->dec_cross[l], Nc, z->np, z->att_cross[k]);
+            srm_ff_acts_layout(&d->ff[l], ar, &m->dec_ff[l], Nc, 1);
         }
         d->hN = srm_arena_take(ar, nc);
-        d->f_mean = srm_arena_take(ar, (size_t)Bc * Tc);
-        d->f_rstd = srm_arena_take(ar, (size_t)Bc * Tc);
-        d->score = srm_arena_take(ar, (size_t)Bc * Tc);
-        d->r = srm_arena_take(ar, (size_t)Bc);
-        d->mask = (uint8_t *)srm_arena_take(ar, ((size_t)Bc * Tc + 3) / 4);
+        d->f_mean = srm_arena_take(ar, (size_t)Nc);
+        d->f_rstd = srm_arena_take(ar, (size_t)Nc);
+        d->score = srm_arena_take(ar, (size_t)Nc);
+        d->r = srm_arena_take(ar, (size_t)z->Bc);
     }
-    size_t nmax = np > nc ? np : nc;
+    const size_t nc = (size_t)ncmax * C, nmax = np > nc ? np : nc;
     s->dmem = srm_arena_take(ar, np);
     s->dxa = srm_arena_take(ar, np);
     s->dxb = srm_arena_take(ar, np);
@@ -148,14 +167,15 @@ static void layout_chunk(const srm_testmodel *m, chunk_state *s, srm_arena *ar, 
     s->dyb = srm_arena_take(ar, nc);
     s->de = srm_arena_take(ar, nmax);
     s->dhN = srm_arena_take(ar, nc);
-    s->dscore = srm_arena_take(ar, (size_t)Bc * Tc);
-    s->dr[0] = srm_arena_take(ar, (size_t)Bc);
-    s->dr[1] = srm_arena_take(ar, (size_t)Bc);
-    s->loss = srm_arena_take(ar, (size_t)Bc);
+    s->dscore = srm_arena_take(ar, (size_t)(ncmax > z->Bc ? ncmax : z->Bc));
+    s->dr[0] = srm_arena_take(ar, (size_t)z->Bc);
+    s->dr[1] = srm_arena_take(ar, (size_t)z->Bc);
+    s->loss = srm_arena_take(ar, (size_t)z->Bc);
 }
 
 static void free_chunk(chunk_state *s) {
     free(s->ids);
+    free(s->offs);
     free(s->buf);
     free(s->grad);
     free(s->x);
@@ -185,14 +205,29 @@ static srm_status alloc_chunk(const srm_testmodel *m, chunk_state *s, srm_error 
         if (!d->y || !d->self || !d->cross || !d->ff)
             return SRM_ENOMEM;
     }
+    /* the largest chunk: every item at full length */
+    const int Bc = m->cfg.chunk, Tp = m->cfg.max_tp, Tc = m->cfg.max_tc;
+    const size_t H = (size_t)m->cfg.H;
+    const chunk_sizes z = {Bc, Bc * Tp, {Bc * Tc, Bc * Tc}, H * Bc * Tp * Tp, {H * Bc * Tc * Tc, H * Bc * Tc * Tc},
+                           {H * Bc * Tc * Tp, H * Bc * Tc * Tp}};
     srm_arena count = {NULL, 0};
-    layout_chunk(m, s, &count, m->cfg.chunk, m->cfg.max_tp, m->cfg.max_tc);
+    layout_chunk(m, s, &count, &z);
     s->buf = srm_calloc(count.used, sizeof(float), "testmodel activations", err);
     s->grad = srm_calloc(m->params->n ? m->params->n : 1, sizeof(float), "testmodel chunk gradient", err);
-    s->ids = srm_calloc((size_t)m->cfg.chunk * (m->cfg.max_tp + 2 * m->cfg.max_tc), sizeof(int32_t),
-                        "testmodel chunk ids", err);
-    if (!s->buf || !s->grad || !s->ids)
+    const size_t nid = (size_t)Bc * (Tp + 2 * Tc);
+    s->ids = srm_calloc(2 * nid, sizeof(int32_t), "testmodel chunk ids", err);
+    s->offs = srm_calloc(3 * ((size_t)Bc + 1), sizeof(int), "testmodel chunk offsets", err);
+    if (!s->buf || !s->grad || !s->ids || !s->offs)
         return SRM_ENOMEM;
+    /* ids and positions of prompt, chosen, rejected: [Bc*Tp], [Bc*Tc], [Bc*Tc] each */
+    const size_t cap[3] = {(size_t)Bc * Tp, (size_t)Bc * Tc, (size_t)Bc * Tc};
+    int32_t *p = s->ids;
+    for (int k = 0; k < 3; k++) {
+        s->seq[k].ids = p;
+        s->seq[k].pos = p + cap[k];
+        p += 2 * cap[k];
+        s->seq[k].off = s->offs + (size_t)k * (Bc + 1);
+    }
     return SRM_OK;
 }
 
@@ -261,38 +296,33 @@ srm_status srm_testmodel_new(srm_testmodel **out, const srm_testmodel_config *cf
 
 /* ---- forward / backward of one chunk ------------------------------------------------------- */
 
-static void make_mask(uint8_t *mask, const int32_t *ids, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        mask[i] = ids[i] != 0;
-}
-
-static void decoder_forward(const srm_testmodel *m, chunk_state *s, dec_side *d, const int32_t *ids, int Bc, int Tp,
-                            int Tc) {
+static void decoder_forward(const srm_testmodel *m, chunk_state *s, dec_side *d, const packed_seqs *q, int Bc) {
     const float *P = m->params->data;
-    const int C = m->cfg.C, Ld = m->cfg.n_dec, N = Bc * Tc;
-    make_mask(d->mask, ids, (size_t)N);
-    srm_embedding_forward(d->e, ids, P + m->wte, P + m->wpe_c, Bc, Tc, C);
+    const int C = m->cfg.C, Ld = m->cfg.n_dec, N = q->N;
+    const int *poff = s->seq[0].off;
+    srm_embedding_packed_forward(d->e, q->ids, q->pos, P + m->wte, P + m->wpe_c, N, C);
     srm_layernorm_forward(d->y[0], d->e_mean, d->e_rstd, d->e, P + m->lne_c_w, P + m->lne_c_b, N, C);
     for (int l = 0; l < Ld; l++) {
-        srm_attn_block_forward(&m->dec_self[l], &d->self[l], d->y[3 * l + 1], d->y[3 * l], NULL, d->mask, NULL, P, Bc,
-                               Tc, Tc);
-        srm_attn_block_forward(&m->dec_cross[l], &d->cross[l], d->y[3 * l + 2], d->y[3 * l + 1], s->mem, d->mask,
-                               s->pmask, P, Bc, Tc, Tp);
-        srm_ff_block_forward(&m->dec_ff[l], &d->ff[l], d->y[3 * l + 3], d->y[3 * l + 2], P, Bc, Tc);
+        srm_attn_block_forward_packed(&m->dec_self[l], &d->self[l], d->y[3 * l + 1], d->y[3 * l], NULL, q->off,
+                                      NULL, P, Bc);
+        srm_attn_block_forward_packed(&m->dec_cross[l], &d->cross[l], d->y[3 * l + 2], d->y[3 * l + 1], s->mem,
+                                      q->off, poff, P, Bc);
+        srm_ff_block_forward(&m->dec_ff[l], &d->ff[l], d->y[3 * l + 3], d->y[3 * l + 2], P, N, 1);
     }
     srm_layernorm_forward(d->hN, d->f_mean, d->f_rstd, d->y[3 * Ld], P + m->lnf_d_w, P + m->lnf_d_b, N, C);
     srm_linear_forward(d->score, d->hN, P + m->head_w, P + m->head_b, N, C, 1);
-    srm_meanpool_forward(d->r, d->score, d->mask, Bc, Tc, 1);
+    srm_meanpool_packed_forward(d->r, d->score, q->off, Bc, 1);
 }
 
 /* Accumulates the decoder's parameter gradients into G and its memory gradient into s->dmem. */
 static void decoder_backward(const srm_testmodel *m, chunk_state *s, dec_side *d, const float *dr,
-                             const int32_t *ids, float *G, int Bc, int Tp, int Tc) {
+                             const packed_seqs *q, float *G, int Bc) {
     const float *P = m->params->data;
-    const int C = m->cfg.C, Ld = m->cfg.n_dec, N = Bc * Tc;
+    const int C = m->cfg.C, Ld = m->cfg.n_dec, N = q->N;
+    const int *poff = s->seq[0].off;
     const size_t n = (size_t)N * C;
     memset(s->dscore, 0, (size_t)N * sizeof(float));
-    srm_meanpool_backward(s->dscore, dr, d->mask, Bc, Tc, 1);
+    srm_meanpool_packed_backward(s->dscore, dr, q->off, Bc, 1);
     memset(s->dhN, 0, n * sizeof(float));
     srm_linear_backward(s->dhN, G + m->head_w, G + m->head_b, s->dscore, d->hN, P + m->head_w, N, C, 1);
     float *dcur = s->dya, *dnext = s->dyb; /* dcur = gradient w.r.t. the stream after the block */
@@ -301,43 +331,66 @@ static void decoder_backward(const srm_testmodel *m, chunk_state *s, dec_side *d
                            d->f_rstd, N, C);
     for (int l = Ld - 1; l >= 0; l--) {
         memset(dnext, 0, n * sizeof(float));
-        srm_ff_block_backward(&m->dec_ff[l], &d->ff[l], dnext, G, dcur, d->y[3 * l + 2], P, Bc, Tc);
+        srm_ff_block_backward(&m->dec_ff[l], &d->ff[l], dnext, G, dcur, d->y[3 * l + 2], P, N, 1);
         float *t = dcur; dcur = dnext; dnext = t;
         memset(dnext, 0, n * sizeof(float));
-        srm_attn_block_backward(&m->dec_cross[l], &d->cross[l], dnext, s->dmem, G, dcur, d->y[3 * l + 1], s->mem,
-                                d->mask, s->pmask, P, Bc, Tc, Tp);
+        srm_attn_block_backward_packed(&m->dec_cross[l], &d->cross[l], dnext, s->dmem, G, dcur, d->y[3 * l + 1],
+                                       s->mem, q->off, poff, P, Bc);
         t = dcur; dcur = dnext; dnext = t;
         memset(dnext, 0, n * sizeof(float));
-        srm_attn_block_backward(&m->dec_self[l], &d->self[l], dnext, NULL, G, dcur, d->y[3 * l], NULL, d->mask, NULL,
-                                P, Bc, Tc, Tc);
+        srm_attn_block_backward_packed(&m->dec_self[l], &d->self[l], dnext, NULL, G, dcur, d->y[3 * l], NULL, q->off,
+                                       NULL, P, Bc);
         t = dcur; dcur = dnext; dnext = t;
     }
     memset(s->de, 0, n * sizeof(float));
     srm_layernorm_backward(s->de, G + m->lne_c_w, G + m->lne_c_b, dcur, d->e, P + m->lne_c_w, d->e_mean, d->e_rstd, N,
                            C);
-    srm_embedding_backward(G + m->wte, G + m->wpe_c, s->de, ids, Bc, Tc, C);
+    srm_embedding_packed_backward(G + m->wte, G + m->wpe_c, s->de, q->ids, q->pos, N, C);
 }
 
-/* Forward (and backward with want_grad) of items [0, Bc) given chunk-local pointers. Writes the
- * chunk's per-item losses to s->loss and the chunk gradient of (Σ loss) · inv_batch to s->grad. */
-static void run_chunk(const srm_testmodel *m, chunk_state *s, const int32_t *prompt, int Tp, const int32_t *cw,
-                      const int32_t *cl, int Tc, int Bc, float inv_batch, int want_grad) {
+/* Pack items order[0..Bc) of a [B,T] id matrix: their real (non-zero) tokens with positions. */
+static void pack(packed_seqs *q, const int32_t *src, const int *order, int Bc, int T) {
+    int n = 0;
+    q->off[0] = 0;
+    for (int b = 0; b < Bc; b++) {
+        const int32_t *row = src + (size_t)order[b] * T;
+        for (int t = 0; t < T; t++)
+            if (row[t] != 0) {
+                q->ids[n] = row[t];
+                q->pos[n] = t;
+                n++;
+            }
+        q->off[b + 1] = n;
+    }
+    q->N = n;
+}
+
+/* Forward (and backward with want_grad) of the chunk's Bc packed items (s->seq). Writes the chunk's
+ * per-item losses to s->loss and the chunk gradient of (Σ loss) · inv_batch to s->grad. */
+static void run_chunk(const srm_testmodel *m, chunk_state *s, int Bc, float inv_batch, int want_grad) {
     const float *P = m->params->data;
-    const int C = m->cfg.C, Le = m->cfg.n_enc, Np = Bc * Tp;
+    const int C = m->cfg.C, Le = m->cfg.n_enc, H = m->cfg.H;
+    const packed_seqs *qp = &s->seq[0];
+    const int Np = qp->N, *poff = qp->off;
     const size_t np = (size_t)Np * C;
+    chunk_sizes z = {Bc, Np, {s->seq[1].N, s->seq[2].N}, srm_attention_packed_size(poff, poff, Bc, H), {0, 0},
+                     {0, 0}};
+    for (int k = 0; k < 2; k++) {
+        z.att_self[k] = srm_attention_packed_size(s->seq[1 + k].off, s->seq[1 + k].off, Bc, H);
+        z.att_cross[k] = srm_attention_packed_size(s->seq[1 + k].off, poff, Bc, H);
+    }
     srm_arena ar = {s->buf, 0};
-    layout_chunk(m, s, &ar, Bc, Tp, Tc);
-    make_mask(s->pmask, prompt, (size_t)Np);
-    srm_embedding_forward(s->e, prompt, P + m->wte, P + m->wpe_p, Bc, Tp, C);
+    layout_chunk(m, s, &ar, &z);
+    srm_embedding_packed_forward(s->e, qp->ids, qp->pos, P + m->wte, P + m->wpe_p, Np, C);
     srm_layernorm_forward(s->x[0], s->e_mean, s->e_rstd, s->e, P + m->lne_p_w, P + m->lne_p_b, Np, C);
     for (int l = 0; l < Le; l++) {
-        srm_attn_block_forward(&m->enc_attn[l], &s->attn[l], s->x[2 * l + 1], s->x[2 * l], NULL, s->pmask, NULL, P,
-                               Bc, Tp, Tp);
-        srm_ff_block_forward(&m->enc_ff[l], &s->ff[l], s->x[2 * l + 2], s->x[2 * l + 1], P, Bc, Tp);
+        srm_attn_block_forward_packed(&m->enc_attn[l], &s->attn[l], s->x[2 * l + 1], s->x[2 * l], NULL, poff, NULL,
+                                      P, Bc);
+        srm_ff_block_forward(&m->enc_ff[l], &s->ff[l], s->x[2 * l + 2], s->x[2 * l + 1], P, Np, 1);
     }
     srm_layernorm_forward(s->mem, s->m_mean, s->m_rstd, s->x[2 * Le], P + m->lnf_e_w, P + m->lnf_e_b, Np, C);
-    decoder_forward(m, s, &s->side[0], cw, Bc, Tp, Tc);
-    decoder_forward(m, s, &s->side[1], cl, Bc, Tp, Tc);
+    decoder_forward(m, s, &s->side[0], &s->seq[1], Bc);
+    decoder_forward(m, s, &s->side[1], &s->seq[2], Bc);
     srm_bt_forward(s->loss, s->side[0].r, s->side[1].r, Bc);
     if (!want_grad)
         return;
@@ -351,25 +404,25 @@ static void run_chunk(const srm_testmodel *m, chunk_state *s, const int32_t *pro
     memset(s->dr[1], 0, (size_t)Bc * sizeof(float));
     srm_bt_backward(s->dr[0], s->dr[1], dl, s->side[0].r, s->side[1].r, Bc);
     memset(s->dmem, 0, np * sizeof(float));
-    decoder_backward(m, s, &s->side[0], s->dr[0], cw, G, Bc, Tp, Tc);
-    decoder_backward(m, s, &s->side[1], s->dr[1], cl, G, Bc, Tp, Tc);
+    decoder_backward(m, s, &s->side[0], s->dr[0], &s->seq[1], G, Bc);
+    decoder_backward(m, s, &s->side[1], s->dr[1], &s->seq[2], G, Bc);
     float *dcur = s->dxa, *dnext = s->dxb;
     memset(dcur, 0, np * sizeof(float));
     srm_layernorm_backward(dcur, G + m->lnf_e_w, G + m->lnf_e_b, s->dmem, s->x[2 * Le], P + m->lnf_e_w, s->m_mean,
                            s->m_rstd, Np, C);
     for (int l = Le - 1; l >= 0; l--) {
         memset(dnext, 0, np * sizeof(float));
-        srm_ff_block_backward(&m->enc_ff[l], &s->ff[l], dnext, G, dcur, s->x[2 * l + 1], P, Bc, Tp);
+        srm_ff_block_backward(&m->enc_ff[l], &s->ff[l], dnext, G, dcur, s->x[2 * l + 1], P, Np, 1);
         float *t = dcur; dcur = dnext; dnext = t;
         memset(dnext, 0, np * sizeof(float));
-        srm_attn_block_backward(&m->enc_attn[l], &s->attn[l], dnext, NULL, G, dcur, s->x[2 * l], NULL, s->pmask, NULL,
-                                P, Bc, Tp, Tp);
+        srm_attn_block_backward_packed(&m->enc_attn[l], &s->attn[l], dnext, NULL, G, dcur, s->x[2 * l], NULL, poff,
+                                       NULL, P, Bc);
         t = dcur; dcur = dnext; dnext = t;
     }
     memset(s->de, 0, np * sizeof(float));
     srm_layernorm_backward(s->de, G + m->lne_p_w, G + m->lne_p_b, dcur, s->e, P + m->lne_p_w, s->e_mean, s->e_rstd,
                            Np, C);
-    srm_embedding_backward(G + m->wte, G + m->wpe_p, s->de, prompt, Bc, Tp, C);
+    srm_embedding_packed_backward(G + m->wte, G + m->wpe_p, s->de, qp->ids, qp->pos, Np, C);
 }
 
 static srm_status check_ids(const int32_t *ids, size_t n, int vocab, const char *name, srm_error *err) {
@@ -411,8 +464,7 @@ static srm_status check_batch_size(const srm_testmodel *m, int B, srm_error *err
     return SRM_OK;
 }
 
-/* Position after the last real token of a row (trailing padding can be dropped exactly: padded
- * positions are masked as keys and in pooling, so they never influence a real position). */
+/* Position after the last real token of a row (the sort key of loss_grad). */
 static int real_length(const int32_t *ids, int T) {
     int n = T;
     while (n > 0 && ids[n - 1] == 0)
@@ -420,18 +472,12 @@ static int real_length(const int32_t *ids, int T) {
     return n;
 }
 
-/* Copy items order[0..Bc) of a [B,T] id matrix into dst [Bc,Te] (the first Te columns). */
-static void gather(int32_t *dst, const int32_t *src, const int *order, int Bc, int T, int Te) {
-    for (int b = 0; b < Bc; b++)
-        memcpy(dst + (size_t)b * Te, src + (size_t)order[b] * T, (size_t)Te * sizeof(int32_t));
-}
-
 /* The unchecked step: loss and (optionally) params->grad.
  *
- * Items are sorted by (completion length, prompt length) before being cut into chunks, and each
- * chunk drops the trailing padding columns its items do not need, so short sequences cost less.
- * Sorting is stable and depends only on the data: the chunking, and therefore every sum, is the
- * same whatever the thread count. */
+ * Items are sorted by (completion length, prompt length) before being cut into chunks (this keeps
+ * items of similar cost together, which balances the chunks over threads), and each chunk packs
+ * its items' real tokens, so padding costs nothing. Sorting is stable and depends only on the
+ * data: the chunking, and therefore every sum, is the same whatever the thread count. */
 static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int32_t *chosen,
                       const int32_t *rejected, int Tc, int B, int want_grad, int n_threads, float *loss, float *rw,
                       float *rl) {
@@ -468,20 +514,11 @@ static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int
         for (int k = 0; k < nch; k++) {
             const int b0 = k * chunk, Bc = B - b0 < chunk ? B - b0 : chunk;
             const int *ord = order + b0;
-            int tp = 1, tc = 1;
-            for (int b = 0; b < Bc; b++) {
-                int i = ord[b], lp = real_length(prompt + (size_t)i * Tp, Tp);
-                int lw = real_length(chosen + (size_t)i * Tc, Tc), ll = real_length(rejected + (size_t)i * Tc, Tc);
-                tp = lp > tp ? lp : tp;
-                tc = lw > tc ? lw : tc;
-                tc = ll > tc ? ll : tc;
-            }
             chunk_state *s = &m->chunks[k];
-            int32_t *ip = s->ids, *iw = ip + (size_t)Bc * tp, *il = iw + (size_t)Bc * tc;
-            gather(ip, prompt, ord, Bc, Tp, tp);
-            gather(iw, chosen, ord, Bc, Tc, tc);
-            gather(il, rejected, ord, Bc, Tc, tc);
-            run_chunk(m, s, ip, tp, iw, il, tc, Bc, inv_batch, want_grad);
+            pack(&s->seq[0], prompt, ord, Bc, Tp);
+            pack(&s->seq[1], chosen, ord, Bc, Tc);
+            pack(&s->seq[2], rejected, ord, Bc, Tc);
+            run_chunk(m, s, Bc, inv_batch, want_grad);
         }
         srm_fp_restore(fp);
     }

@@ -47,6 +47,12 @@ void srm_embedding_forward(float *out, const int32_t *ids, const float *wte, con
                            int C);
 void srm_embedding_backward(float *dwte, float *dwpe, const float *dout, const int32_t *ids, int B, int T, int C);
 
+/* Packed tokens: out [N,C] = wte[ids[n]] + wpe[pos[n]]; ids, pos [N] (wpe may be NULL) */
+void srm_embedding_packed_forward(float *out, const int32_t *ids, const int32_t *pos, const float *wte,
+                                  const float *wpe, int N, int C);
+void srm_embedding_packed_backward(float *dwte, float *dwpe, const float *dout, const int32_t *ids,
+                                   const int32_t *pos, int N, int C);
+
 /* ---- row lookup added in place: out[n,:] += table[ids[n],:] (extra learned position kinds) ---- */
 /* out [N,C]; ids [N]; table [V,C] */
 void srm_lookup_add_forward(float *out, const int32_t *ids, const float *table, int N, int C);
@@ -77,11 +83,20 @@ void srm_layernorm_forward(float *out, float *mean, float *rstd, const float *in
                            const float *bias, int N, int C);
 void srm_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                             const float *weight, const float *mean, const float *rstd, int N, int C);
+/* The same with dinp OVERWRITTEN (=) instead of accumulated (dweight, dbias still accumulate). */
+void srm_layernorm_backward_to(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                               const float *weight, const float *mean, const float *rstd, int N, int C);
 
 /* ---- GELU, elementwise over n values --------------------------------------------------------- */
 typedef enum { SRM_GELU_TANH = 0, SRM_GELU_ERF = 1 } srm_gelu_kind;
 void srm_gelu_forward(float *out, const float *inp, size_t n, srm_gelu_kind kind);
 void srm_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n, srm_gelu_kind kind);
+/* Variants that keep the derivative's shared factor: the forward also writes sig [n] (σ(2u) for
+ * tanh, Φ(x) for erf) and the backward reads it instead of recomputing an exp/erf. The backward
+ * OVERWRITES dinp (which may be sig itself). Values equal the plain pair's bitwise. */
+void srm_gelu_forward_cache(float *out, float *sig, const float *inp, size_t n, srm_gelu_kind kind);
+void srm_gelu_backward_cache(float *dinp, const float *dout, const float *inp, const float *sig, size_t n,
+                             srm_gelu_kind kind);
 
 /* ---- residual add: out = a + b; backward da += dout, db += dout ------------------------------- */
 void srm_residual_forward(float *out, const float *a, const float *b, size_t n);
@@ -101,10 +116,28 @@ void srm_attention_backward(float *dq, float *dk, float *dv, const float *dout, 
                             int q_stride, const float *k, const float *v, int kv_stride, const uint8_t *qmask,
                             const uint8_t *kmask, int B, int T, int Tk, int C, int H);
 
+/* Packed (unpadded) sequences: the real rows of all B sequences back to back, sequence b owning
+ * rows qoff[b]..qoff[b+1]-1 (queries) and koff[b]..koff[b+1]-1 (keys); offsets have B+1 entries,
+ * off[0] = 0. Equal, row for row, to the padded kernels on the real rows (and costs nothing for
+ * padding). att holds each sequence's [H,Lq,Lk] block in sequence order: its size in floats is
+ * srm_attention_packed_size. A sequence with no key gives zero rows. */
+size_t srm_attention_packed_size(const int *qoff, const int *koff, int B, int H);
+void srm_attention_packed_forward(float *out, float *att, const float *q, int q_stride, const float *k,
+                                  const float *v, int kv_stride, const int *qoff, const int *koff, int B, int C,
+                                  int H);
+void srm_attention_packed_backward(float *dq, float *dk, float *dv, const float *dout, const float *att,
+                                   const float *q, int q_stride, const float *k, const float *v, int kv_stride,
+                                   const int *qoff, const int *koff, int B, int C, int H);
+
 /* ---- masked mean pooling over tokens: out[b,:] = mean over real t of inp[b,t,:] (0 if none) ---- */
 /* out [B,C]; inp [B,T,C]; mask [B,T] */
 void srm_meanpool_forward(float *out, const float *inp, const uint8_t *mask, int B, int T, int C);
 void srm_meanpool_backward(float *dinp, const float *dout, const uint8_t *mask, int B, int T, int C);
+
+/* Packed sequences (see the attention section): out [B,C] = mean of rows off[b]..off[b+1]-1 of
+ * inp [N,C] (0 for an empty sequence). */
+void srm_meanpool_packed_forward(float *out, const float *inp, const int *off, int B, int C);
+void srm_meanpool_packed_backward(float *dinp, const float *dout, const int *off, int B, int C);
 
 /* ---- reparameterised Gaussian sampler: z = mu + s²·eps, eps ~ N(0,1) ------------------------- */
 /* eps[b,d] = srm_rng_normal(seed, stream, index0 + b*D + d): a pure function of the counter.
@@ -221,6 +254,18 @@ void srm_attn_block_forward(const srm_attn_block *blk, srm_attn_acts *a, float *
 void srm_attn_block_backward(const srm_attn_block *blk, srm_attn_acts *a, float *dx, float *dmem, float *grads,
                              const float *dout, const float *x, const float *mem, const uint8_t *xmask,
                              const uint8_t *mmask, const float *params, int B, int T, int Tk);
+/* Packed sequences (rows of all sequences back to back, see the attention section): x, out [N,C]
+ * with N = qoff[B]; mem [NK,Cm] with NK = koff[B] (cross; koff is ignored for self-attention,
+ * which uses qoff for keys too). Equal, row for row, to the padded block on the real rows.
+ * Lay the activations out with srm_attn_acts_layout_packed (n_att = srm_attention_packed_size).
+ * Feed-forward blocks are row-wise: call them with (B, T) = (N, 1) on packed rows. */
+void srm_attn_acts_layout_packed(srm_attn_acts *a, srm_arena *arena, const srm_attn_block *blk, int N, int NK,
+                                 size_t n_att);
+void srm_attn_block_forward_packed(const srm_attn_block *blk, srm_attn_acts *a, float *out, const float *x,
+                                   const float *mem, const int *qoff, const int *koff, const float *params, int B);
+void srm_attn_block_backward_packed(const srm_attn_block *blk, srm_attn_acts *a, float *dx, float *dmem,
+                                    float *grads, const float *dout, const float *x, const float *mem,
+                                    const int *qoff, const int *koff, const float *params, int B);
 void srm_ff_block_forward(const srm_ff_block *blk, srm_ff_acts *a, float *out, const float *x, const float *params,
                           int B, int T);
 void srm_ff_block_backward(const srm_ff_block *blk, srm_ff_acts *a, float *dx, float *grads, const float *dout,
