@@ -32,6 +32,7 @@ import numpy as np
 from ._validation import check_is_fitted, check_n_threads, seed_from_random_state
 from .choice import Profile, SocialOrder, aggregate
 from .data import PreferenceData
+from .exceptions import NotFittedError
 from .density import GaussianMixture
 from .io import load_safetensors, read_manifest, save_safetensors, write_manifest
 from .models import IndividualRewardModel
@@ -77,8 +78,9 @@ class SocialChoiceRewardModel:
         Keyword options of the rule (``tie_break``, ``order``, ...).
     individual : IndividualRewardModel or dict, optional
         A fitted model (used as is), an unfitted one (fitted on the data), or its keyword arguments.
-    social : dict, optional
-        Keyword arguments of the social :class:`~socialrm.reward.RewardModel`.
+    social : dict or False, optional
+        Keyword arguments of the social :class:`~socialrm.reward.RewardModel`; ``False`` stops after
+        the social orders (no social model; for exploring the simulated voters).
     density : estimator, optional
         Fitted (used as is) or unfitted (fitted on the latents) density with ``sample(n,
         random_state=)``; default a :class:`~socialrm.density.GaussianMixture`.
@@ -154,7 +156,7 @@ class SocialChoiceRewardModel:
                 raise ValueError(f"{name}: must be >= 1, got {v}")
         for name in ("rule_options", "social"):
             v = getattr(self, name)
-            if v is not None and not isinstance(v, dict):
+            if v is not None and not isinstance(v, dict) and not (name == "social" and v is False):
                 raise TypeError(f"{name}: expected a dict or None, got {type(v).__name__}")
         if self.individual is not None and not isinstance(self.individual, (dict, IndividualRewardModel)):
             raise TypeError("individual: expected an IndividualRewardModel, a dict of its arguments or None")
@@ -248,7 +250,7 @@ class SocialChoiceRewardModel:
             bar.close()
         self.margins_ = [P.margins() / float(self.n_voters) for P in self.profiles_]
         # 6. social model
-        self.social_model_ = self._fit_social(data, seeds["social"])
+        self.social_model_ = None if self.social is False else self._fit_social(data, seeds["social"])
         self.vocab_size_ = getattr(data, "vocab_size", None)
         return self
 
@@ -287,6 +289,8 @@ class SocialChoiceRewardModel:
         ndarray of float32 [n]
         """
         check_is_fitted(self, "social_model_")
+        if self.social_model_ is None:
+            raise NotFittedError("score: this pipeline was fitted with social=False (no social reward model)")
         p = np.asarray(prompts)
         c = np.asarray(completions)
         if p.ndim == 1 and c.ndim == 1 and p.dtype.kind in "iu" and c.dtype.kind in "iu":
