@@ -295,6 +295,8 @@ def run_demo(out_dir: str | Path = "demo_out", *, all_experiments: bool = False,
     for name in tqdm(names, desc="socialrm demo", disable=not progress):
         key = "prompts" if name.startswith("prompts") else name
         kw = dict(sizes.get(key, {}))
+        if name == "twins":
+            kw.pop("social_steps", None)  # the twins check needs no social model
         if name in ("rules", "morristown", "prompts_partial", "prompts_missing"):
             kw["keep_models"] = True
         t = time.perf_counter()

@@ -238,8 +238,7 @@ class SocialChoiceRewardModel:
         self.profiles_, self.social_orders_ = [], []
         self.voter_rewards_ = []
         bar = _stage_bar(len(prompts), "relabel prompts", self.verbose)
-        for p in prompts:
-            R = ind.rewards(self.voter_latents_, int(p), data=data)
+        for R in self._voter_rewards_iter([(int(p), None) for p in prompts], data):
             P = Profile.from_scores(R)
             self.voter_rewards_.append(R)
             self.profiles_.append(P)
@@ -342,8 +341,8 @@ class SocialChoiceRewardModel:
         opts = (self.rule_options or {}) if rule_options is None else rule_options
         orders, profiles = [], []
         bar = _stage_bar(len(items), "relabel", self.verbose and len(items) > 50)
-        for p, c in items:
-            P = Profile.from_scores(self.individual_.rewards(self.voter_latents_, p, c, data=data))
+        for R in self._voter_rewards_iter(items, data):
+            P = Profile.from_scores(R)
             orders.append(aggregate(P, rule, **opts))
             if return_profiles:
                 profiles.append(P)
@@ -352,6 +351,60 @@ class SocialChoiceRewardModel:
         if bar is not None:
             bar.close()
         return (orders, profiles) if return_profiles else orders
+
+    #: Voter × completion rewards computed per C call in feature mode (bounds the output block).
+    _BLOCK_FLOATS = 1 << 22
+
+    def _voter_rewards_iter(self, items: list[tuple[Any, Any]], data: PreferenceData | None):
+        """Rewards ``[n_voters, m_k]`` of each (prompt, completions) item, in order.
+
+        Token mode: one C call per prompt (the call interprets the prompt and its completions once
+        for all voters). Feature mode: a completion's interpretation is a projection of its own
+        features, independent of the prompt, so the completions of many prompts go through one C
+        call and each voter's latent is decoded once per block of prompts instead of once per
+        prompt (tests/test_pipeline.py checks that both paths agree).
+        """
+        ind = self.individual_
+        Z = self.voter_latents_
+        if ind.config_["tokens"] or len(items) < 2:
+            for p, c in items:
+                yield ind.rewards(Z, p, c, data=data)
+            return
+        cap = max(1, self._BLOCK_FLOATS // max(len(Z), 1))
+        k = 0
+        while k < len(items):
+            feats, sizes = [], []
+            first_prompt = None
+            while k < len(items) and (not sizes or sum(sizes) + self._n_items(items[k], data) <= cap):
+                p, c = items[k]
+                if data is not None:
+                    comps = data.completions_of(int(p)) if c is None else np.asarray(c, np.int64).reshape(-1)
+                    if c is not None and (data.completion_prompt[comps] != p).any():
+                        raise ValueError(f"completions: some are not completions of prompt {p}")
+                    pf, cf = data.prompt_features[int(p)], data.completion_features[comps]
+                else:
+                    pf, cf = np.asarray(p, np.float32), np.atleast_2d(np.asarray(c, np.float32))
+                if not np.all(np.isfinite(pf)):
+                    raise ValueError(f"prompts: prompt {k} has NaN or infinite features")
+                if pf.shape != (ind.config_["prompt_feature_dim"],):
+                    raise ValueError(f"prompts: prompt {k} has {pf.shape} features, expected "
+                                     f"({ind.config_['prompt_feature_dim']},)")
+                first_prompt = pf if first_prompt is None else first_prompt
+                feats.append(cf)
+                sizes.append(len(cf))
+                k += 1
+            R = ind.rewards(Z, first_prompt, np.concatenate(feats, axis=0))
+            start = 0
+            for m in sizes:
+                yield R[:, start:start + m]
+                start += m
+
+    @staticmethod
+    def _n_items(item, data) -> int:
+        p, c = item
+        if c is not None:
+            return len(c)
+        return len(data.completions_of(int(p)))
 
     def _relabel_items(self, prompts, completions, data) -> list[tuple[Any, Any]]:
         if data is not None:
