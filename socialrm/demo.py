@@ -57,7 +57,8 @@ def fit_individual(data, steps: int, seed: int, progress: bool = False, n_thread
     """The individual model with the library defaults except ``max_steps`` (and ``kw``)."""
     opts = {"max_steps": steps, "random_state": seed, "progress": progress, "n_threads": n_threads}
     opts.update(kw)
-    return IndividualRewardModel(**opts).fit(data)
+    irm = IndividualRewardModel(**opts).fit(data)
+    return irm
 
 
 def _pipeline(data, irm, rule, n_voters, social_steps, seed, progress, n_threads):
@@ -166,7 +167,7 @@ def experiment_morristown(seed: int = 0, *, n_raters: int | None = None, steps: 
     model = pipe.social_model_.rank(0, comps, data)
     van = vanilla.rank(0, comps, data)
     mo = names.index("Morristown")
-    out = {"experiment": "morristown", "seed": seed, "sizes": sz, "timings": timings,
+    out = {"experiment": "morristown", "seed": seed, "sizes": sz, "timings": timings, "individual_steps": irm.n_steps_,
            "truth": _names(truth, names), "pipeline": _names(model, names), "voters": _names(pipe.social_orders_[0], names),
            "vanilla": _names(van, names), "pipeline_exact": _ranks(model) == _ranks(truth),
            "vanilla_morristown_last": int(np.asarray(van.ranks)[mo]) == len(comps) - 1,
@@ -207,6 +208,7 @@ def experiment_prompts(seed: int = 0, *, population: str = "prompts_partial", n_
     van = vanilla.rank(p, comps, data)
     me = list(names).index("Memphis")
     out = {"experiment": "prompts", "population": population, "seed": seed, "sizes": sz, "timings": timings,
+           "individual_steps": irm.n_steps_,
            "truth": _names(truth, names), "pipeline": _names(model, names),
            "voters": _names(pipe.social_orders_[k], names), "vanilla": _names(van, names),
            "pipeline_exact": _ranks(model) == _ranks(truth),
