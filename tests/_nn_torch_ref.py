@@ -12,14 +12,18 @@ import torch
 import torch.nn.functional as F
 
 
+def split_heads(q, k, v, heads):
+    """[B,T,C] -> [B,H,T,hs] views of q, k, v, and the head size."""
+    B, T, C = q.shape
+    Tk, hs = k.shape[1], C // heads
+    return (q.view(B, T, heads, hs).transpose(1, 2), k.view(B, Tk, heads, hs).transpose(1, 2),
+            v.view(B, Tk, heads, hs).transpose(1, 2), hs)
+
+
 def masked_attention(q, k, v, qmask, kmask, heads):
     """q [B,T,C], k/v [B,Tk,C], masks bool (or None). Padded queries / rows without keys -> 0."""
     B, T, C = q.shape
-    Tk = k.shape[1]
-    hs = C // heads
-    qh = q.view(B, T, heads, hs).transpose(1, 2)
-    kh = k.view(B, Tk, heads, hs).transpose(1, 2)
-    vh = v.view(B, Tk, heads, hs).transpose(1, 2)
+    qh, kh, vh, hs = split_heads(q, k, v, heads)
     s = qh @ kh.transpose(-1, -2) / math.sqrt(hs)
     if kmask is not None:
         km = kmask[:, None, None, :]
@@ -32,6 +36,17 @@ def masked_attention(q, k, v, qmask, kmask, heads):
         out = out * qmask[..., None]
         p = p * qmask[:, None, :, None]
     return out, p
+
+
+def sdpa_attention(q, k, v, qmask, kmask, heads):
+    """The same through torch's fused F.scaled_dot_product_attention (fewer eager ops: what a
+    PyTorch user would write; the benchmark uses it so torch is not handicapped). Every row must
+    have at least one real key (the fused kernel gives NaN otherwise); no probabilities returned."""
+    B, T, C = q.shape
+    qh, kh, vh, _ = split_heads(q, k, v, heads)
+    mask = None if kmask is None else kmask[:, None, None, :]
+    out = F.scaled_dot_product_attention(qh, kh, vh, attn_mask=mask).transpose(1, 2).reshape(B, T, C)
+    return (out if qmask is None else out * qmask[..., None]), None
 
 
 def listmle(logits, mask):
@@ -52,9 +67,10 @@ def listmle(logits, mask):
 class TorchTestModel(torch.nn.Module):
     """The test model of csrc/nn/testmodel.c, parameters under the same names."""
 
-    def __init__(self, info, heads, postnorm=False, gelu="tanh", dtype=torch.float64):
+    def __init__(self, info, heads, postnorm=False, gelu="tanh", dtype=torch.float64, fused_attention=False):
         super().__init__()
         self.heads, self.postnorm = heads, postnorm
+        self.attention = sdpa_attention if fused_attention else masked_attention
         self.gelu_approx = "tanh" if gelu == "tanh" else "none"
         self.params = torch.nn.ParameterDict()
         for name, shape, _ in info:
@@ -88,7 +104,7 @@ class TorchTestModel(torch.nn.Module):
             kv = self.lin(mem, pre + ".kv")
             k, v = kv[..., :C], kv[..., C:]
             km = mmask
-        a, _ = masked_attention(q, k, v, xmask, km, self.heads)
+        a, _ = self.attention(q, k, v, xmask, km, self.heads)
         o = self.lin(a, pre + ".o")
         if self.postnorm:
             return self.ln(x + o, pre + ".ln_out")

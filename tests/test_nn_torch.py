@@ -298,3 +298,24 @@ def test_model_matches_torch(postnorm, gelu):
         close(model.grad(name), g, scale=scale)
         n_nonzero += int(np.any(model.grad(name) != 0))
     assert n_nonzero >= len(model.param_info()) - 1  # every tensor but unused position rows gets gradient
+
+
+def test_fused_torch_attention_is_the_same_model():
+    """The benchmark's torch side (F.scaled_dot_product_attention) computes the model of the tests."""
+    model = nn.TestModel(vocab=13, width=16, heads=2, hidden=32, n_enc=2, n_dec=2, max_prompt_len=8,
+                         max_completion_len=6, chunk=8, max_batch=32, init_std=0.3, seed=4)
+    prompts, chosen, rejected = model_batch(20, 8, 6, 13, 6)
+    prompts[0, 0] = 5  # the fused kernel needs a real key in every row
+    ids = [torch.from_numpy(a).long() for a in (prompts, chosen, rejected)]
+    outs = []
+    for fused in (False, True):
+        ref = TorchTestModel(model.param_info(), heads=2, fused_attention=fused)
+        ref.load_from(model)
+        loss, rw, _ = ref(*ids)
+        loss.backward()
+        outs.append((loss.detach(), rw.detach(), [ref.p(n).grad.clone() for n, _, _ in model.param_info()]))
+    (l0, r0, g0), (l1, r1, g1) = outs
+    torch.testing.assert_close(l1, l0, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(r1, r0, rtol=1e-12, atol=1e-12)
+    for a, b in zip(g1, g0):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

@@ -43,18 +43,31 @@ static void row_forward(float *oh, float *a, const float *qv, const float *k, co
             sum += a[j];
         }
     const float inv = 1.0f / sum;
-    for (int j = 0; j < Tk; j++) {
+    for (int j = 0; j < Tk; j++)
         a[j] *= inv;
-        const float p = a[j];
-        if (p == 0.0f)
-            continue;
-        const float *vv = v + (size_t)j * kv_stride;
-        int i = 0;
-        for (; i + 8 <= hs; i += 8)
-            v8_store(oh + i, v8_load(oh + i) + v8_splat(p) * v8_load(vv + i));
-        for (; i < hs; i++)
-            oh[i] += p * vv[i];
+    /* oh += Σ_j a_j v_j, keys in order, one 8-wide slice at a time so that the running sum stays
+     * in a register (a load-add-store on oh per key chained every key to the previous one) */
+    int i = 0;
+    for (; i + 8 <= hs; i += 8) {
+        v8 acc = v8_load(oh + i);
+        for (int j = 0; j < Tk; j++)
+            if (a[j] != 0.0f)
+                acc += v8_splat(a[j]) * v8_load(v + (size_t)j * kv_stride + i);
+        v8_store(oh + i, acc);
     }
+    for (; i < hs; i++) {
+        float acc = oh[i];
+        for (int j = 0; j < Tk; j++)
+            if (a[j] != 0.0f)
+                acc += a[j] * v[(size_t)j * kv_stride + i];
+        oh[i] = acc;
+    }
+}
+
+/* ds_j = p_j(dp_j − Σ_i p_i dp_i)·scale, recomputed for keys past the stack buffers */
+static float row_ds(const float *a, const float *go, const float *v, int kv_stride, int j, float dot, int hs,
+                    float scale) {
+    return a[j] * (srm_dot(go, v + (size_t)j * kv_stride, hs) - dot) * scale;
 }
 
 /* forward: s_j = scale·q·k_j, p = softmax_j(s) over real keys, o = Σ_j p_j v_j
@@ -73,6 +86,7 @@ static void row_backward(float *gq, float *dk, float *dv, const float *go, const
             dps[j] = dp;
         dot += a[j] * dp;
     }
+    float dss[DP_STACK]; /* ds_j */
     for (int j = 0; j < Tk; j++) {
         const float p = a[j];
         if (p == 0.0f)
@@ -80,20 +94,40 @@ static void row_backward(float *gq, float *dk, float *dv, const float *go, const
         const size_t row = (size_t)j * kv_stride;
         const float dp = j < DP_STACK ? dps[j] : srm_dot(go, v + row, hs);
         const float ds = p * (dp - dot) * scale;
-        const float *kv = k + row;
+        if (j < DP_STACK)
+            dss[j] = ds;
         float *gk = dk + row, *gv = dv + row;
         int i = 0;
         const v8 pv = v8_splat(p), dsv = v8_splat(ds);
         for (; i + 8 <= hs; i += 8) {
             v8_store(gv + i, v8_load(gv + i) + pv * v8_load(go + i));
-            v8_store(gq + i, v8_load(gq + i) + dsv * v8_load(kv + i));
             v8_store(gk + i, v8_load(gk + i) + dsv * v8_load(qv + i));
         }
         for (; i < hs; i++) {
             gv[i] += p * go[i];
-            gq[i] += ds * kv[i];
             gk[i] += ds * qv[i];
         }
+    }
+    /* dq += Σ_j ds_j k_j, keys in order, the running sum of each slice in a register (as in the
+     * forward); ds_j is recomputed for keys past the stack buffer */
+    int i = 0;
+    for (; i + 8 <= hs; i += 8) {
+        v8 acc = v8_load(gq + i);
+        for (int j = 0; j < Tk; j++)
+            if (a[j] != 0.0f) {
+                const float ds = j < DP_STACK ? dss[j] : row_ds(a, go, v, kv_stride, j, dot, hs, scale);
+                acc += v8_splat(ds) * v8_load(k + (size_t)j * kv_stride + i);
+            }
+        v8_store(gq + i, acc);
+    }
+    for (; i < hs; i++) {
+        float acc = gq[i];
+        for (int j = 0; j < Tk; j++)
+            if (a[j] != 0.0f) {
+                const float ds = j < DP_STACK ? dss[j] : row_ds(a, go, v, kv_stride, j, dot, hs, scale);
+                acc += ds * k[(size_t)j * kv_stride + i];
+            }
+        gq[i] = acc;
     }
 }
 

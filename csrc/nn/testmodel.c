@@ -40,8 +40,9 @@ typedef struct { /* activation sizes of one chunk */
 } chunk_sizes;
 
 typedef struct {
-    float *buf; /* the arena buffer */
+    float *buf; /* an arena buffer: the one of chunk t serves every chunk thread t runs (see loss_grad) */
     float *grad;
+    float *item_out; /* [3, chunk]: loss, reward of chosen, of rejected per item, kept out of the arena */
     int32_t *ids;     /* storage of the packed ids and positions below */
     int *offs;        /* storage of the offsets below */
     packed_seqs seq[3]; /* prompt, chosen, rejected */
@@ -176,6 +177,7 @@ static void layout_chunk(const srm_testmodel *m, chunk_state *s, srm_arena *ar, 
 static void free_chunk(chunk_state *s) {
     free(s->ids);
     free(s->offs);
+    free(s->item_out);
     free(s->buf);
     free(s->grad);
     free(s->x);
@@ -217,7 +219,8 @@ static srm_status alloc_chunk(const srm_testmodel *m, chunk_state *s, srm_error 
     const size_t nid = (size_t)Bc * (Tp + 2 * Tc);
     s->ids = srm_calloc(2 * nid, sizeof(int32_t), "testmodel chunk ids", err);
     s->offs = srm_calloc(3 * ((size_t)Bc + 1), sizeof(int), "testmodel chunk offsets", err);
-    if (!s->buf || !s->grad || !s->ids || !s->offs)
+    s->item_out = srm_calloc(3 * (size_t)Bc, sizeof(float), "testmodel chunk outputs", err);
+    if (!s->buf || !s->grad || !s->ids || !s->offs || !s->item_out)
         return SRM_ENOMEM;
     /* ids and positions of prompt, chosen, rejected: [Bc*Tp], [Bc*Tc], [Bc*Tc] each */
     const size_t cap[3] = {(size_t)Bc * Tp, (size_t)Bc * Tc, (size_t)Bc * Tc};
@@ -365,9 +368,11 @@ static void pack(packed_seqs *q, const int32_t *src, const int *order, int Bc, i
     q->N = n;
 }
 
-/* Forward (and backward with want_grad) of the chunk's Bc packed items (s->seq). Writes the chunk's
- * per-item losses to s->loss and the chunk gradient of (Σ loss) · inv_batch to s->grad. */
-static void run_chunk(const srm_testmodel *m, chunk_state *s, int Bc, float inv_batch, int want_grad) {
+/* Forward (and backward with want_grad) of the chunk's Bc packed items (s->seq), with activations
+ * in `arena`. Writes the chunk's per-item losses and rewards to s->item_out and the chunk gradient
+ * of (Σ loss) · inv_batch to s->grad. */
+static void run_chunk(const srm_testmodel *m, chunk_state *s, float *arena, int Bc, float inv_batch,
+                      int want_grad) {
     const float *P = m->params->data;
     const int C = m->cfg.C, Le = m->cfg.n_enc, H = m->cfg.H;
     const packed_seqs *qp = &s->seq[0];
@@ -379,7 +384,7 @@ static void run_chunk(const srm_testmodel *m, chunk_state *s, int Bc, float inv_
         z.att_self[k] = srm_attention_packed_size(s->seq[1 + k].off, s->seq[1 + k].off, Bc, H);
         z.att_cross[k] = srm_attention_packed_size(s->seq[1 + k].off, poff, Bc, H);
     }
-    srm_arena ar = {s->buf, 0};
+    srm_arena ar = {arena, 0};
     layout_chunk(m, s, &ar, &z);
     srm_embedding_packed_forward(s->e, qp->ids, qp->pos, P + m->wte, P + m->wpe_p, Np, C);
     srm_layernorm_forward(s->x[0], s->e_mean, s->e_rstd, s->e, P + m->lne_p_w, P + m->lne_p_b, Np, C);
@@ -392,6 +397,9 @@ static void run_chunk(const srm_testmodel *m, chunk_state *s, int Bc, float inv_
     decoder_forward(m, s, &s->side[0], &s->seq[1], Bc);
     decoder_forward(m, s, &s->side[1], &s->seq[2], Bc);
     srm_bt_forward(s->loss, s->side[0].r, s->side[1].r, Bc);
+    memcpy(s->item_out, s->loss, (size_t)Bc * sizeof(float));
+    memcpy(s->item_out + Bc, s->side[0].r, (size_t)Bc * sizeof(float));
+    memcpy(s->item_out + 2 * Bc, s->side[1].r, (size_t)Bc * sizeof(float));
     if (!want_grad)
         return;
 
@@ -507,6 +515,10 @@ static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int
     int blas_threads = uses_blas ? srm_openblas_get_num_threads() : 0;
     if (uses_blas)
         srm_openblas_set_num_threads(1);
+    /* Thread t lays out every chunk it runs in chunk t's arena (n_threads <= nch): the working set
+     * is one arena per thread instead of one per chunk (8 × ~3 MB at width 16, B = 128, which
+     * streamed through memory). Every activation is written before it is read, so which arena a
+     * chunk uses never changes a value; only item_out and grad are per chunk. */
 #pragma omp parallel num_threads(n_threads)
     {
         unsigned fp = srm_fp_flush_denormals();
@@ -518,7 +530,7 @@ static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int
             pack(&s->seq[0], prompt, ord, Bc, Tp);
             pack(&s->seq[1], chosen, ord, Bc, Tc);
             pack(&s->seq[2], rejected, ord, Bc, Tc);
-            run_chunk(m, s, Bc, inv_batch, want_grad);
+            run_chunk(m, s, m->chunks[omp_get_thread_num()].buf, Bc, inv_batch, want_grad);
         }
         srm_fp_restore(fp);
     }
@@ -529,11 +541,12 @@ static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int
         const int b0 = k * chunk, Bc = B - b0 < chunk ? B - b0 : chunk;
         for (int b = 0; b < Bc; b++) {
             const int i = order[b0 + b];
-            total += m->chunks[k].loss[b];
+            const float *io = m->chunks[k].item_out;
+            total += io[b];
             if (rw)
-                rw[i] = m->chunks[k].side[0].r[b];
+                rw[i] = io[Bc + b];
             if (rl)
-                rl[i] = m->chunks[k].side[1].r[b];
+                rl[i] = io[2 * Bc + b];
         }
     }
     *loss = (float)(total / B);

@@ -185,6 +185,11 @@ static void test_attention(void) {
     const uint8_t q2[4] = {1, 0, 1, 1}, k2[6] = {1, 0, 1, 0, 0, 0}; /* item 1: no real key */
     attention_case(2, 2, 3, 4, 2, 1, q2, k2);
     attention_case(2, 1, 3, 4, 1, 1, NULL, k2);
+    /* more keys than the row kernels keep on the stack (DP_STACK = 64): the recomputing path */
+    uint8_t k70[70];
+    for (int j = 0; j < 70; j++)
+        k70[j] = j % 5 != 3;
+    attention_case(1, 2, 70, 4, 1, 1, NULL, k70);
     /* random shapes and masks (T and Tk may be 1; rows may be fully padded) */
     for (uint64_t r = 0; r < 6; r++) {
         int B = 1 + (int)srm_rng_below(9, r, 0, 3), T = 1 + (int)srm_rng_below(9, r, 1, 4);

@@ -231,7 +231,8 @@ typedef struct {
     float *m, *m_mean, *m_rstd; /* LN_mid(g) [B,T,F], [B,T] */
     float *f;                   /* W2·m [B,T,C] */
     float *pre, *n_mean, *n_rstd; /* post-norm: x + f and LN_out stats */
-    float *dh, *du, *dg, *dm, *df, *dpre;
+    float *dh, *du, *dg, *dm, *df, *dpre; /* backward scratch; du also carries GELU's σ (or Φ) from
+                                           * the forward to the backward (srm_gelu_forward_cache) */
 } srm_ff_acts;
 
 /* Register the block's tensors as "<prefix>.<name>" in the store (before srm_params_alloc).

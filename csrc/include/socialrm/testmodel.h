@@ -9,9 +9,9 @@
  *
  * Token id 0 is padding (masked everywhere). Blocks are pre-norm NormFormer unless postnorm is set.
  *
- * Threads: the batch is cut into fixed chunks of `chunk` items; each chunk runs forward+backward on
- * its own activations into its own gradient buffer (OpenMP, one chunk per task, BLAS single-threaded
- * inside), then the chunk gradients are summed in chunk order. The chunking does not depend on the
+ * Threads: the batch is cut into fixed chunks of `chunk` items; each chunk runs forward+backward in
+ * its thread's activation arena into its own gradient buffer (OpenMP, one chunk per task, BLAS
+ * single-threaded inside), then the chunk gradients are summed in chunk order. The chunking does not depend on the
  * thread count, so results are bitwise identical for any number of threads. */
 #ifndef SOCIALRM_TESTMODEL_H
 #define SOCIALRM_TESTMODEL_H
