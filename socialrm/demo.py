@@ -111,6 +111,11 @@ def experiment_rules(seed: int = 0, *, n_raters: int | None = None, steps: int |
                         "voters": _names(pipe.social_orders_[k], names), "model": _names(model, names),
                         "passed": _ranks(model) == _ranks(exact)})
         out["rules"][rule] = {"prompts": per, "passed": all(e["passed"] for e in per)}
+        if rule == rules[0]:
+            out["disagreement"] = [{"prompt": data.prompt_names[e["prompt"]], "top_share": e["top_share"],
+                                    "rules_disagree": e["rules_disagree"], "n_distinct_orders": e["n_distinct_orders"],
+                                    "orders": {k: _names(o, names) for k, o in e["orders"].items()}}
+                                   for e in pipe.disagreement(RULES)]
         if keep_models:
             out["rules"][rule]["pipeline"] = pipe
     out["passed_rules"] = all(r["passed"] for r in out["rules"].values())
@@ -360,8 +365,11 @@ def _figures(results: dict[str, Any], out: Path) -> list[str]:
             p = 0 if name == "morristown" else list(data.prompt_names).index("inverted")
             comps = data.completions_of(p)
             cands = [data.completion_names[int(c)] for c in comps]
+            truth_pop, truth_prompt = ("morristown_full", "normal") if name == "morristown" else ("prompts_full", "inverted")
+            ballots, weights = examples.true_ballots(truth_pop, truth_prompt)
             orders = {"vanilla": r["vanilla_model"].rank(p, comps, data),
-                      "pipeline (Borda)": r["pipeline_model"].social_model_.rank(p, comps, data)}
+                      "pipeline (Borda)": r["pipeline_model"].social_model_.rank(p, comps, data),
+                      "truth (Borda)": aggregate(Profile.from_rankings(ballots, weights=weights), "borda")}
             plots.social_orders_plot(orders, cands, ax=ax, title=f"{name}: vanilla vs pipeline")
         fig.tight_layout()
         fig.savefig(out / "missing_data.png", dpi=100)
@@ -389,6 +397,14 @@ def _markdown(results: dict[str, Any], figures: list[str], total: float) -> str:
         for rule, rr in r["rules"].items():
             for e in rr["prompts"]:
                 lines.append(f"| {rule} | {e['prompt']} | {e['exact']} | {e['model']} | {_mark(e['passed'])} |")
+        if "disagreement" in r:
+            lines += ["", f"How contested each prompt is among the simulated voters ({r['sizes']['n_voters']}; "
+                      f"social order by {next(iter(r['rules']))}):", "",
+                      "| prompt | voters whose top is the social top | rules disagree | distinct orders |",
+                      "|---|---|---|---|"]
+            for e in r["disagreement"]:
+                lines.append(f"| {e['prompt']} | {e['top_share']:.2f} | {'yes' if e['rules_disagree'] else 'no'} | "
+                             f"{e['n_distinct_orders']} of {len(e['orders'])} |")
         if "random_ballot" in r:
             lines += ["", "## 2. Random ballot ≈ vanilla RLHF (four_types)", "",
                       "| prompt | vanilla | social model (random ballot) | equal |", "|---|---|---|---|"]
