@@ -58,7 +58,8 @@ def _add_demo(sub) -> None:
     p.add_argument("--out", metavar="DIR", default="demo_out", help="report folder (default: ./demo_out)")
     p.add_argument("--all", action="store_true", help="run every experiment (several minutes)")
     p.add_argument("--seed", type=int, default=0, help="seed of the data and of every model (default 0)")
-    p.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="C threads per model (default 1: the measured, tested results; 0 = all cores)")
     p.add_argument("--steps", type=int, default=None,
                    help="training steps of every individual model (default: the measured sizes; fewer is "
                         "faster but the orders may not be recovered)")
