@@ -225,10 +225,16 @@ class SocialChoiceRewardModel:
                                    n_threads=self.n_threads)
         if not hasattr(dens, "means_") and not getattr(dens, "fitted_", False):
             w = getattr(data, "rater_weights", None)
-            dens.fit(Z.astype(np.float64), sample_weight=None if w is None else np.asarray(w, np.float64))
+            if w is None:
+                dens.fit(Z.astype(np.float64))
+            else:  # raters' weights become sample weights (the density must accept them)
+                dens.fit(Z.astype(np.float64), sample_weight=np.asarray(w, np.float64))
         self.density_ = dens
-        # 4. voters
-        vz, vc = dens.sample(int(self.n_voters), random_state=seeds["voters"])
+        # 4. voters (a density whose sample() takes no seed, e.g. scikit-learn's, uses its own state)
+        try:
+            vz, vc = dens.sample(int(self.n_voters), random_state=seeds["voters"])
+        except TypeError:
+            vz, vc = dens.sample(int(self.n_voters))
         self.voter_latents_ = np.ascontiguousarray(vz, dtype=np.float32)
         self.voter_components_ = np.asarray(vc)
         # 5. relabel the data's prompts

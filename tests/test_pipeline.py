@@ -88,6 +88,13 @@ def test_swap_stages(data, irm, pipe):
     assert withgm.density_ is gm
     np.testing.assert_array_equal(gm.means_, means)
     assert set(np.unique(withgm.voter_components_)) <= {0, 1}
+    # a scikit-learn density, unfitted: fitted on the latents, sampled without a seed argument
+    from sklearn.mixture import GaussianMixture as SkGM
+
+    sk = SkGM(n_components=3, covariance_type="diag", random_state=0)
+    withsk = SocialChoiceRewardModel(rule="borda", individual=irm, density=sk, **{**SMALL, "social": False}).fit(data)
+    assert withsk.density_ is sk and sk.means_.shape == (3, pipe.latents_.shape[1])
+    assert withsk.voter_latents_.shape == (300, pipe.latents_.shape[1])
     # own rule as a callable: scores (higher = better) -> order; here anti-Borda reverses Borda
     calls = []
 
