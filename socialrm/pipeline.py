@@ -358,8 +358,10 @@ class SocialChoiceRewardModel:
             bar.close()
         return (orders, profiles) if return_profiles else orders
 
-    #: Voter × completion rewards computed per C call in feature mode (bounds the output block).
-    _BLOCK_FLOATS = 1 << 22
+    #: Voter × completion rewards per C call in feature mode. Measured (2,000 prompts × 8 × 1,000
+    #: voters, 2 cores): 2^18 (~32 prompts per call) 1.33 s, 2^22 1.5-1.7 s (the reward block's
+    #: per-completion table leaves the cache), one call per prompt 2.1 s.
+    _BLOCK_FLOATS = 1 << 18
 
     def _voter_rewards_iter(self, items: list[tuple[Any, Any]], data: PreferenceData | None):
         """Rewards ``[n_voters, m_k]`` of each (prompt, completions) item, in order.
