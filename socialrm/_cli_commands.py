@@ -1,4 +1,4 @@
-"""Subcommands of the ``socialrm`` command line: ``aggregate`` and ``demo``.
+"""Subcommands of the ``socialrm`` command line: ``demo``, ``aggregate`` and ``election``.
 
 ``register(sub)`` is called by :mod:`socialrm.cli`; every subcommand sets its ``run`` function with
 ``set_defaults(run=...)`` and returns an exit status.
@@ -12,18 +12,19 @@ import os
 import sys
 from pathlib import Path
 
-#: Rules shown by ``socialrm demo`` (a spread of families: scoring, Condorcet, runoff).
+#: Rules shown by ``socialrm election`` (a spread of families: scoring, Condorcet, runoff).
 DEMO_RULES = ("plurality", "borda", "instant_runoff", "copeland", "kemeny", "minimax", "schulze",
               "ranked_pairs", "coombs", "baldwin", "nanson", "black")
-#: The demo's default election: Burlington (Vermont) 2009 mayoral race, a well-known case where
+#: The default election of ``socialrm election``: Burlington (Vermont) 2009 mayoral race, a well-known case where
 #: instant runoff and the Condorcet rules disagree.
 DEMO_FILE = Path("00005_-_burlington") / "00005-00000002.toi"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add every subcommand to the ``socialrm`` parser."""
-    _add_aggregate(sub)
     _add_demo(sub)
+    _add_aggregate(sub)
+    _add_election(sub)
 
 
 def _margin_mode_arg(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +49,27 @@ def _add_aggregate(sub) -> None:
 
 
 def _add_demo(sub) -> None:
-    p = sub.add_parser("demo", help="a real election under several rules, with the criteria report",
+    p = sub.add_parser("demo", help="the social-choice reward model on the built-in example populations",
+                       description="Train the pipeline (individual reward model, simulated voters, voting rule, "
+                                   "social reward model) on the built-in example populations and write a Markdown "
+                                   "report with PNG figures. Default: experiment 1 (the rule is ours to choose, "
+                                   "four_types) and experiment 3 (missing completions, morristown); --all runs "
+                                   "every experiment.")
+    p.add_argument("--out", metavar="DIR", default="demo_out", help="report folder (default: ./demo_out)")
+    p.add_argument("--all", action="store_true", help="run every experiment (several minutes)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and of every model (default 0)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="C threads per model (default 1: the measured, tested results; 0 = all cores)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="training steps of every individual model (default: the measured sizes; fewer is "
+                        "faster but the orders may not be recovered)")
+    p.add_argument("--raters", type=int, default=None, help="raters per population (default: the measured sizes)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(run=_run_demo)
+
+
+def _add_election(sub) -> None:
+    p = sub.add_parser("election", help="a real election under several rules, with the criteria report",
                        description="Load a real election from the shared PrefLib data, print its social "
                                    "order under several rules and which voting criteria each rule meets.")
     p.add_argument("--data", metavar="DIR", default=None,
@@ -59,7 +80,7 @@ def _add_demo(sub) -> None:
     p.add_argument("--all", action="store_true",
                    help="also print the social orders of every election in --data")
     p.add_argument("--out", metavar="DIR", default=None, help="also write report.txt and report.json here")
-    p.set_defaults(run=_run_demo)
+    p.set_defaults(run=_run_election)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,12 +192,34 @@ def _election_files(folder: Path) -> list[Path]:
 
 
 def _run_demo(args) -> int:
+    from . import demo
+
+    sizes = {}
+    for key, base in demo.SIZES.items():
+        sz = dict(base)
+        if args.steps is not None:
+            sz["steps"] = args.steps
+        if args.raters is not None:
+            sz["n_raters"] = args.raters
+        sizes[key] = sz
+    try:
+        res = demo.run_demo(args.out, all_experiments=args.all, seed=args.seed, progress=not args.quiet,
+                            n_threads=args.threads, sizes=sizes)
+    except (ValueError, TypeError, RuntimeError, OSError) as exc:
+        print(f"socialrm demo: {exc}", file=sys.stderr)
+        return 2
+    print(res["report_path"].read_text(encoding="utf-8"))
+    print(f"wrote {res['report_path']} (and report.json, figures) in {res['seconds']:.0f} s")
+    return 0
+
+
+def _run_election(args) -> int:
     from . import choice, criteria
 
     folder = find_preflib_dir(args.data)
     if folder is None:
         where = args.data or "../shared/data/preflib (from the current directory or the repository root)"
-        print(f"socialrm demo: PrefLib data not found at {where}. The demo needs the shared real-election "
+        print(f"socialrm election: PrefLib data not found at {where}. It needs the shared real-election "
               "data; pass --data DIR pointing at a folder of PrefLib files (.soc .soi .toc .toi).",
               file=sys.stderr)
         return 2
@@ -186,7 +229,7 @@ def _run_demo(args) -> int:
     if not path.is_file():
         files = _election_files(folder)
         if not files:
-            print(f"socialrm demo: no PrefLib election files in {folder}", file=sys.stderr)
+            print(f"socialrm election: no PrefLib election files in {folder}", file=sys.stderr)
             return 2
         path = files[0]
     P = choice.read_preflib(str(path))

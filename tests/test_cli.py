@@ -1,4 +1,4 @@
-"""The ``socialrm aggregate`` and ``socialrm demo`` commands, run through ``socialrm.cli.main``."""
+"""The ``socialrm aggregate``, ``socialrm election`` and ``socialrm demo`` commands, run through ``socialrm.cli.main``."""
 
 from __future__ import annotations
 
@@ -64,8 +64,8 @@ def test_aggregate_options_and_errors(tennessee_file, capsys, tmp_path):
     assert "kemeny" in capsys.readouterr().out.split()
 
 
-def test_demo_on_the_shared_elections(preflib_dir, capsys, tmp_path):
-    status = cli.main(["demo", "--data", str(preflib_dir), "--out", str(tmp_path)])
+def test_election_on_the_shared_elections(preflib_dir, capsys, tmp_path):
+    status = cli.main(["election", "--data", str(preflib_dir), "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert status == 0
     # Burlington 2009: instant runoff elected Bob Kiss although Andy Montroll beats everyone pairwise
@@ -83,16 +83,40 @@ def test_demo_on_the_shared_elections(preflib_dir, capsys, tmp_path):
     assert (tmp_path / "report.txt").read_text(encoding="utf-8").startswith("Election: ")
 
 
-def test_demo_all(preflib_dir, capsys):
-    assert cli.main(["demo", "--data", str(preflib_dir), "--all"]) == 0
+def test_election_all(preflib_dir, capsys):
+    assert cli.main(["election", "--data", str(preflib_dir), "--all"]) == 0
     out = capsys.readouterr().out
     assert out.count(".soi:") + out.count(".toi:") >= 31
 
 
-def test_demo_without_data(tmp_path, capsys):
-    assert cli.main(["demo", "--data", str(tmp_path / "nowhere")]) == 2
+def test_election_without_data(tmp_path, capsys):
+    assert cli.main(["election", "--data", str(tmp_path / "nowhere")]) == 2
     assert "PrefLib data not found" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert cli.main(["demo", "--data", str(empty)]) == 2
+    assert cli.main(["election", "--data", str(empty)]) == 2
     assert "no PrefLib election files" in capsys.readouterr().err
+
+
+def test_demo_writes_the_report(tmp_path, capsys):
+    """The pipeline demo end to end at tiny sizes (the full-size numbers are asserted in
+    tests/test_pipeline_experiments.py): report, JSON and the three figures are written."""
+    out = tmp_path / "demo"
+    status = cli.main(["demo", "--out", str(out), "--steps", "200", "--raters", "200", "--quiet", "--threads", "1"])
+    text = capsys.readouterr().out
+    assert status == 0
+    assert "## 1. The rule is ours to choose (four_types)" in text
+    assert "## 3. Missing completions (morristown_partial)" in text
+    assert "## 5." not in text  # --all only
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert set(report) == {"rules", "morristown"}
+    assert set(report["rules"]["rules"]) == {"borda", "copeland", "kemeny", "schulze"}
+    assert report["morristown"]["truth"] == "Chattanooga ≻ Knoxville ≻ Nashville ≻ Morristown ≻ Memphis"
+    for name in ("latent_clusters.png", "social_orders.png", "missing_data.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "report.md").read_text(encoding="utf-8").startswith("# socialrm demo")
+
+
+def test_demo_bad_arguments(tmp_path, capsys):
+    assert cli.main(["demo", "--out", str(tmp_path), "--steps", "0", "--quiet"]) == 2
+    assert "max_steps" in capsys.readouterr().err
