@@ -20,6 +20,7 @@ from . import density as _density  # noqa: E402
 from . import examples  # noqa: E402,F401
 from . import io as _io  # noqa: E402
 from . import models as _models  # noqa: E402
+from . import pipeline as _pipeline  # noqa: E402
 from . import reward as _reward  # noqa: E402
 
 
@@ -30,5 +31,5 @@ def _reexport(*modules) -> None:
             __all__.append(name)
 
 
-_reexport(_choice, _criteria, _data, _density, _io, _models, _reward)
+_reexport(_choice, _criteria, _data, _density, _io, _models, _pipeline, _reward)
 __all__.append("examples")
