@@ -817,6 +817,26 @@ PyObject *srm_py_param_info(const srm_params *p) {
     return list;
 }
 
+PyObject *srm_py_params_io(srm_params *p, int *busy, PyObject *args, int save) {
+    PyObject *path_obj = NULL;
+    const char *meta = NULL;
+    if (!(save ? PyArg_ParseTuple(args, "O&|z", PyUnicode_FSConverter, &path_obj, &meta)
+               : PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)))
+        return NULL;
+    const char *path = PyBytes_AS_STRING(path_obj);
+    srm_error err = {{0}};
+    srm_status st;
+    *busy = 1;
+    Py_BEGIN_ALLOW_THREADS;
+    st = save ? srm_params_save(p, path, meta, &err) : srm_params_load(p, path, &err);
+    Py_END_ALLOW_THREADS;
+    *busy = 0;
+    Py_DECREF(path_obj);
+    if (st != SRM_OK)
+        return srm_py_raise(st, &err);
+    Py_RETURN_NONE;
+}
+
 static PyObject *testmodel_param(TestModelObject *self, PyObject *args) {
     const char *name;
     if (!PyArg_ParseTuple(args, "s", &name) || ready(self) < 0)
@@ -844,30 +864,10 @@ static PyObject *testmodel_flat(TestModelObject *self, PyObject *args) {
     return srm_py_params_flat((PyObject *)self, srm_testmodel_params(self->model), grad);
 }
 
-/* save(path, metadata=None) and load(path): one body, the direction chosen by `save`. */
 static PyObject *testmodel_io(TestModelObject *self, PyObject *args, int save) {
-    PyObject *path_obj = NULL;
-    const char *meta = NULL;
-    if (!(save ? PyArg_ParseTuple(args, "O&|z", PyUnicode_FSConverter, &path_obj, &meta)
-               : PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)))
+    if (ready(self) < 0)
         return NULL;
-    if (ready(self) < 0) {
-        Py_DECREF(path_obj);
-        return NULL;
-    }
-    srm_params *p = srm_testmodel_params(self->model);
-    const char *path = PyBytes_AS_STRING(path_obj);
-    srm_error err = {{0}};
-    srm_status st;
-    self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS;
-    st = save ? srm_params_save(p, path, meta, &err) : srm_params_load(p, path, &err);
-    Py_END_ALLOW_THREADS;
-    self->busy = 0;
-    Py_DECREF(path_obj);
-    if (st != SRM_OK)
-        return srm_py_raise(st, &err);
-    Py_RETURN_NONE;
+    return srm_py_params_io(srm_testmodel_params(self->model), &self->busy, args, save);
 }
 
 static PyObject *testmodel_save(TestModelObject *self, PyObject *args) { return testmodel_io(self, args, 1); }

@@ -17,4 +17,9 @@ PyObject *srm_py_params_flat(PyObject *owner, const srm_params *p, int grad);
 /* [(name, shape tuple, offset)] for every tensor, in registration order. */
 PyObject *srm_py_param_info(const srm_params *p);
 
+/* save(path, metadata_json=None) when save != 0, else load(path), of store p as safetensors, with
+ * the GIL released; *busy is set for the duration so the owner refuses re-entry. The caller has
+ * already checked that the owner is ready. None, or NULL with an exception set. */
+PyObject *srm_py_params_io(srm_params *p, int *busy, PyObject *args, int save);
+
 #endif

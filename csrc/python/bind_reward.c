@@ -252,30 +252,10 @@ static PyObject *reward_flat(RewardObject *self, PyObject *args) {
     return srm_py_params_flat((PyObject *)self, srm_reward_params(self->model), grad);
 }
 
-/* save(path, metadata_json=None) and load(path): one body, the direction chosen by `save`. */
 static PyObject *reward_io(RewardObject *self, PyObject *args, int save) {
-    PyObject *path_obj = NULL;
-    const char *meta = NULL;
-    if (!(save ? PyArg_ParseTuple(args, "O&|z", PyUnicode_FSConverter, &path_obj, &meta)
-               : PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path_obj)))
+    if (ready(self) < 0)
         return NULL;
-    if (ready(self) < 0) {
-        Py_DECREF(path_obj);
-        return NULL;
-    }
-    srm_params *p = srm_reward_params(self->model);
-    const char *path = PyBytes_AS_STRING(path_obj);
-    srm_error err = {{0}};
-    srm_status st;
-    self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS;
-    st = save ? srm_params_save(p, path, meta, &err) : srm_params_load(p, path, &err);
-    Py_END_ALLOW_THREADS;
-    self->busy = 0;
-    Py_DECREF(path_obj);
-    if (st != SRM_OK)
-        return srm_py_raise(st, &err);
-    Py_RETURN_NONE;
+    return srm_py_params_io(srm_reward_params(self->model), &self->busy, args, save);
 }
 
 static PyObject *reward_save(RewardObject *self, PyObject *args) { return reward_io(self, args, 1); }
