@@ -512,29 +512,33 @@ class IndividualRewardModel:
             return np.asarray(prompt, dtype=np.int32).reshape(-1), np.atleast_2d(np.asarray(completions, np.int32))
         return np.asarray(prompt, dtype=np.float32).reshape(-1), np.atleast_2d(np.asarray(completions, np.float32))
 
-    def rewards(self, latents: Any, prompt: Any, completions: Any = None, *, data: PreferenceData | None = None
-                ) -> np.ndarray:
+    def rewards(self, latents: Any, prompt: Any, completions: Any = None, *, data: PreferenceData | None = None,
+                decoded: bool = False) -> np.ndarray:
         """Rewards ``[n_latents, n_completions]`` of completions of one prompt under each latent.
 
         Parameters
         ----------
         latents : array-like of shape (n, d_latent)
+            Latents, or with ``decoded=True`` their preference representations from :meth:`decode`.
         prompt : int or array-like
             With ``data``: a prompt id. Without: the prompt's token ids (1-D) or feature vector.
         completions : array-like, optional
             With ``data``: completion ids (default: all of the prompt's). Without: token rows
             [m, Lc] (pad 0) or feature rows [m, Fc].
         data : PreferenceData, optional
+        decoded : bool
+            ``latents`` are already decoded: callers scoring many prompts under the same latents
+            (the pipeline's simulated voters) decode once and skip the latent decoder per call.
         """
         self._fitted()
         z = np.atleast_2d(np.asarray(latents, dtype=np.float32))
         p, c = self._items(prompt, completions, data)
-        return self.model_.rewards(z, p, c, self._threads())
+        return self.model_.rewards(z, p, c, self._threads(), bool(decoded))
 
-    def rank(self, latents: Any, prompt: Any, completions: Any = None, *, data: PreferenceData | None = None
-             ) -> np.ndarray:
+    def rank(self, latents: Any, prompt: Any, completions: Any = None, *, data: PreferenceData | None = None,
+             decoded: bool = False) -> np.ndarray:
         """Each latent's ranking: indices into ``completions`` best first, ``[n_latents, n_completions]``."""
-        r = self.rewards(latents, prompt, completions, data=data)
+        r = self.rewards(latents, prompt, completions, data=data, decoded=decoded)
         return np.argsort(-r, axis=1, kind="stable")
 
     # ------------------------------------------------------------------ diagnostics

@@ -98,6 +98,9 @@ class SocialChoiceRewardModel:
         Rater latent means.
     density_ : GaussianMixture (or the given density)
     voter_latents_ : ndarray [n_voters, d_latent]
+    voter_preferences_ : ndarray [n_voters, d_latent]
+        The voters' latents decoded once (:meth:`IndividualRewardModel.decode`); every later
+        reward computation starts from these, so no voter is decoded twice.
     voter_components_ : ndarray [n_voters]
     prompts_ : ndarray [K]
         Prompt ids with at least two completions (the relabelled prompts).
@@ -236,6 +239,7 @@ class SocialChoiceRewardModel:
         except TypeError:
             vz, vc = dens.sample(int(self.n_voters))
         self.voter_latents_ = np.ascontiguousarray(vz, dtype=np.float32)
+        self.voter_preferences_ = ind.decode(self.voter_latents_)
         self.voter_components_ = np.asarray(vc)
         # 5. relabel the data's prompts
         prompts = [p for p in range(data.n_prompts) if len(data.completions_of(p)) >= 2]
@@ -309,8 +313,8 @@ class SocialChoiceRewardModel:
 
         One C call interprets the prompt and its completions once for all voters.
         """
-        check_is_fitted(self, "voter_latents_")
-        return self.individual_.rewards(self.voter_latents_, prompt, completions, data=data)
+        check_is_fitted(self, "voter_preferences_")
+        return self.individual_.rewards(self.voter_preferences_, prompt, completions, data=data, decoded=True)
 
     def relabel(
         self,
@@ -341,7 +345,7 @@ class SocialChoiceRewardModel:
         -------
         list of SocialOrder (and list of Profile)
         """
-        check_is_fitted(self, "voter_latents_")
+        check_is_fitted(self, "voter_preferences_")
         items = self._relabel_items(prompts, completions, data)
         rule = self.rule if rule is None else rule
         opts = (self.rule_options or {}) if rule_options is None else rule_options
@@ -366,19 +370,19 @@ class SocialChoiceRewardModel:
     def _voter_rewards_iter(self, items: list[tuple[Any, Any]], data: PreferenceData | None):
         """Rewards ``[n_voters, m_k]`` of each (prompt, completions) item, in order.
 
-        Token mode: one C call per prompt (the call interprets the prompt and its completions once
-        for all voters). Feature mode: a completion's interpretation is a projection of its own
-        features, independent of the prompt, so the completions of many prompts go through one C
-        call and each voter's latent is decoded once per block of prompts instead of once per
-        prompt (tests/test_pipeline.py checks that both paths agree).
+        Voters are decoded once, in :meth:`fit` (``voter_preferences_``). Token mode: one C call per
+        prompt (the call interprets the prompt and its completions once for all voters). Feature
+        mode: a completion's interpretation is a projection of its own features, independent of
+        the prompt, so the completions of many prompts go through one C call, which saves the
+        per-call set-up (tests/test_pipeline.py checks that both paths agree).
         """
         ind = self.individual_
-        Z = self.voter_latents_
+        U = self.voter_preferences_
         if ind.config_["tokens"] or len(items) < 2:
             for p, c in items:
-                yield ind.rewards(Z, p, c, data=data)
+                yield ind.rewards(U, p, c, data=data, decoded=True)
             return
-        cap = max(1, self._BLOCK_FLOATS // max(len(Z), 1))
+        cap = max(1, self._BLOCK_FLOATS // max(len(U), 1))
         k = 0
         while k < len(items):
             feats, sizes = [], []
@@ -401,7 +405,7 @@ class SocialChoiceRewardModel:
                 feats.append(cf)
                 sizes.append(len(cf))
                 k += 1
-            R = ind.rewards(Z, first_prompt, np.concatenate(feats, axis=0))
+            R = ind.rewards(U, first_prompt, np.concatenate(feats, axis=0), decoded=True)
             start = 0
             for m in sizes:
                 yield R[:, start:start + m]
@@ -538,6 +542,7 @@ class SocialChoiceRewardModel:
         st, _ = load_safetensors(folder / "stages.safetensors")
         self.latents_ = st["latents"]
         self.voter_latents_ = st["voter_latents"]
+        self.voter_preferences_ = self.individual_.decode(self.voter_latents_)
         self.voter_components_ = st["voter_components"]
         self.prompts_ = st["prompts"]
         K = int(man["n_prompts"])

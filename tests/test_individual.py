@@ -65,6 +65,10 @@ def test_embed_decode_rewards_rank(fitted, data):
     np.testing.assert_array_equal(r3, r[:, ::-1][:, :3])
     order = fitted.rank(z[:4], 0, data=data)
     np.testing.assert_array_equal(order, np.argsort(-r, axis=1, kind="stable"))
+    # already-decoded latents skip the latent decoder and score the same, bitwise
+    np.testing.assert_array_equal(fitted.rewards(u, 0, data=data, decoded=True), r)
+    np.testing.assert_array_equal(fitted.rank(u, 0, data=data, decoded=True), order)
+    assert not np.array_equal(fitted.rewards(z[:4], 0, data=data, decoded=True), r)
 
 
 def test_rewards_blocks_match_single_rows(fitted):

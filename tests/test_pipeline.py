@@ -55,6 +55,33 @@ def test_stages_and_artefacts(pipe, data, irm):
         np.testing.assert_array_equal(pipe.social_model_.rank(int(p), comps, data).ranks, expected.ranks)
 
 
+def test_voters_are_decoded_once(data, irm, monkeypatch):
+    """Relabelling shares the latent decoding: fit decodes the voters once, and every reward
+    computation afterwards (fit's prompts, relabel, voter_rewards) starts from those decodings."""
+    calls = {"decode": 0, "rewards": []}
+    decode, rewards = irm.decode, irm.rewards
+
+    def counting_decode(latents):
+        calls["decode"] += 1
+        return decode(latents)
+
+    def recording_rewards(*args, **kw):
+        calls["rewards"].append(kw.get("decoded", False))
+        return rewards(*args, **kw)
+
+    monkeypatch.setattr(irm, "decode", counting_decode)
+    monkeypatch.setattr(irm, "rewards", recording_rewards)
+    p = SocialChoiceRewardModel(rule="borda", individual=irm, social=False, **{k: v for k, v in SMALL.items()
+                                                                               if k != "social"}).fit(data)
+    rng = np.random.default_rng(3)
+    p.relabel(rng.normal(size=(5, 16)).astype(np.float32), rng.normal(size=(5, 4, 16)).astype(np.float32))
+    p.relabel(data=data)
+    p.voter_rewards(0, data=data)
+    assert calls["decode"] == 1
+    assert calls["rewards"] and all(calls["rewards"]), calls["rewards"]
+    np.testing.assert_array_equal(p.voter_preferences_, decode(p.voter_latents_))
+
+
 def test_score_ids_and_new_items(pipe, data):
     s = pipe.score([0, 0, 1], [0, 1, 4])
     assert s.shape == (3,) and s.dtype == np.float32

@@ -1432,7 +1432,7 @@ srm_status srm_irm_decode(srm_irm *m, const float *z, int64_t n, int n_threads, 
     return st;
 }
 
-srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, const int32_t *prompt_tokens, int Lp,
+srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, int decoded, const int32_t *prompt_tokens, int Lp,
                            const int32_t *completion_tokens, int Lc, const float *prompt_features,
                            const float *completion_features, int64_t mc, int n_threads, float *rewards,
                            srm_error *err) {
@@ -1570,7 +1570,10 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, const int32_t 
                     const int Bc = n - r0 < per ? (int)(n - r0) : per;
                     if (sts[tid] != SRM_OK)
                         continue;
-                    sts[tid] = decode_rows(m, z + r0 * Z, Bc, s->u, &lerr);
+                    if (decoded)
+                        memcpy(s->u, z + r0 * Z, (size_t)Bc * Z * sizeof(float));
+                    else
+                        sts[tid] = decode_rows(m, z + r0 * Z, Bc, s->u, &lerr);
                     if (sts[tid] != SRM_OK)
                         continue;
                     int q = 0;

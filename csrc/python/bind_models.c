@@ -459,11 +459,12 @@ static PyObject *IRM_decode(IRMObject *self, PyObject *args) {
     return (PyObject *)u;
 }
 
-/* rewards(latents [n,Z], prompt [Lp] int32 | [Fp] float32, completions [m,Lc] | [m,Fc], n_threads) */
+/* rewards(latents [n,Z], prompt [Lp] int32 | [Fp] float32, completions [m,Lc] | [m,Fc], n_threads,
+ *         decoded=False): with decoded, the rows are preference representations from decode() */
 static PyObject *IRM_rewards(IRMObject *self, PyObject *args) {
     PyObject *oz, *op, *oc;
-    int n_threads;
-    if (!PyArg_ParseTuple(args, "OOOi", &oz, &op, &oc, &n_threads))
+    int n_threads, decoded = 0;
+    if (!PyArg_ParseTuple(args, "OOOi|p", &oz, &op, &oc, &n_threads, &decoded))
         return NULL;
     if (busy_check(self) < 0)
         return NULL;
@@ -495,11 +496,11 @@ static PyObject *IRM_rewards(IRMObject *self, PyObject *args) {
     self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
     if (c->tokens)
-        st = srm_irm_rewards(self->m, PyArray_DATA(z), dims[0], PyArray_DATA(p), (int)PyArray_DIM(p, 0),
+        st = srm_irm_rewards(self->m, PyArray_DATA(z), dims[0], decoded, PyArray_DATA(p), (int)PyArray_DIM(p, 0),
                              PyArray_DATA(cc), (int)PyArray_DIM(cc, 1), NULL, NULL, dims[1], n_threads,
                              PyArray_DATA(out), &err);
     else
-        st = srm_irm_rewards(self->m, PyArray_DATA(z), dims[0], NULL, 1, NULL, 1, PyArray_DATA(p), PyArray_DATA(cc),
+        st = srm_irm_rewards(self->m, PyArray_DATA(z), dims[0], decoded, NULL, 1, NULL, 1, PyArray_DATA(p), PyArray_DATA(cc),
                              dims[1], n_threads, PyArray_DATA(out), &err);
     Py_END_ALLOW_THREADS
     self->busy = 0;

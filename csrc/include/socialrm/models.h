@@ -102,8 +102,10 @@ srm_status srm_irm_decode(srm_irm *m, const float *z, int64_t n, int n_threads, 
 
 /* Rewards [n, mc] of mc completions of one prompt under latents z [n, Z]. Token mode: prompt
  * tokens [Lp], completion tokens [mc, Lc]; feature mode: prompt features [Fp], completion
- * features [mc, Fc] (pass NULL for the other kind). */
-srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, const int32_t *prompt_tokens, int Lp,
+ * features [mc, Fc] (pass NULL for the other kind). With decoded != 0, z already holds preference
+ * representations from srm_irm_decode, so a caller that scores many prompts under the same
+ * voters decodes each voter once instead of once per call. */
+srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, int decoded, const int32_t *prompt_tokens, int Lp,
                            const int32_t *completion_tokens, int Lc, const float *prompt_features,
                            const float *completion_features, int64_t mc, int n_threads, float *rewards,
                            srm_error *err);
