@@ -1,9 +1,15 @@
 """Acceptance checks of issue 5 on trained individual reward models (sampled example data, fixed
 seeds). Each (population, seed) model is trained once per session (session fixtures).
 
-Budget: four_types 3 seeds × 8,000 steps and the no-collapse check on 4 more populations × 3
-seeds × 5,000 steps; ~3-4 ms per step on one thread (one thread: stable under a loaded CI machine,
-and the results are bitwise those of any thread count) → about 4 minutes in all.
+Budget: four_types 3 seeds at the library's defaults (up to 20,000 steps: the stopping rule, then
+the decay) and the no-collapse check on 4 more populations × 3 seeds × 5,000 steps; ~3-4 ms per
+step on one thread (one thread: stable under a loaded CI machine, and the results are bitwise
+those of any thread count), two models at a time (training releases the GIL) → about 5 minutes.
+
+Why the default length for four_types: at 8,000 steps (``repeat`` ≈ 0.5) seed 1 put Knoxville's
+ballot without Memphis nearer the Chattanooga centroid (7/8 omit-one-city ballots) and 15% of the
+``normal``-alone embeddings nearer a neighbour's centroid; trained to the stopping rule, every seed
+measured 8/8 and 1.00.
 
 Measured numbers are also written to build/irm_acceptance.json (for the issue's closing note).
 """
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +28,7 @@ import socialrm as srm
 from socialrm.models import IndividualRewardModel
 
 SEEDS = (0, 1, 2)
-FOUR_TYPES_STEPS = 8000
+FOUR_TYPES_STEPS = 20000  # the library default: training ends by the stopping rule and its decay
 OTHER_STEPS = 5000
 RESULTS: dict = {}
 OUT = Path(__file__).resolve().parents[1] / "build" / "irm_acceptance.json"
@@ -43,12 +50,23 @@ def _fit(name: str, seed: int, steps: int, n_raters: int):
 _CACHE: dict = {}
 
 
+def _train_key(key):
+    name, seed = key
+    steps = FOUR_TYPES_STEPS if name == "four_types" else OTHER_STEPS
+    return _fit(name, seed, steps, 1000 if name == "four_types" else 600)
+
+
+def train_all(keys) -> None:
+    """Train the missing (population, seed) models, two at a time (one C thread each)."""
+    todo = [k for k in keys if k not in _CACHE]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for key, result in zip(todo, pool.map(_train_key, todo)):
+            _CACHE[key] = result
+
+
 def trained(name: str, seed: int):
-    key = (name, seed)
-    if key not in _CACHE:
-        steps = FOUR_TYPES_STEPS if name == "four_types" else OTHER_STEPS
-        _CACHE[key] = _fit(name, seed, steps, 1000 if name == "four_types" else 600)
-    return _CACHE[key]
+    train_all([(name, seed)])
+    return _CACHE[name, seed]
 
 
 def _orders(name: str, data):
@@ -89,6 +107,7 @@ def _centroids(z, labels, n_types):
 
 @pytest.fixture(scope="session")
 def four_types_models():
+    train_all([("four_types", seed) for seed in SEEDS])
     return {seed: trained("four_types", seed) for seed in SEEDS}
 
 
@@ -152,11 +171,11 @@ def test_partial_information(four_types_models):
     only, embed nearest their type's centroid (8 such ballots: 3 Memphis, 2 Nashville, 1
     Chattanooga, 2 Knoxville), and decode their type's full orders.
 
-    Nearest-centroid is asserted for at least 7 of the 8 ballots per seed, decoding for all: on one
-    of three seeds (measured), Knoxville's ballot without Memphis (Kn > Ch > Na) lands nearer the
-    Chattanooga centroid while decoding Knoxville's exact orders on both prompts — the fragility of
-    the geometric measure between the two types whose orders differ only in the top two that
-    DESIGN §4 reports; the test records every miss."""
+    Asserted for all 8 ballots on every seed. The geometric measure is fragile before the end of
+    training (DESIGN §4): at 8,000 or 12,000 steps, seed 1 put Knoxville's ballot without Memphis
+    (Kn > Ch > Na) nearer the Chattanooga centroid while decoding Knoxville's exact orders; trained
+    to the stopping rule it lands nearest Knoxville. The test records every miss and the smallest
+    relative gap between the nearest and the second-nearest centroid."""
     pop = srm.examples.population("four_types")
     normal = pop.orders["normal"]
     ballots, types = [], []
@@ -174,13 +193,16 @@ def test_partial_information(four_types_models):
         memphis = int(_nearest(model, cent, [{"normal": ["Memphis", "Knoxville"]}])[0])
         got = _nearest(model, cent, ballots)
         z = model.embed_raters(srm.examples.from_ballots("four_types", ballots))
+        dist = np.sort(np.sqrt(((z[:, None, :] - cent[None]) ** 2).sum(-1)), axis=1)
+        gap = float(((dist[:, 1] - dist[:, 0]) / dist[:, 1]).min())
         dec = _decode_acc(model, data, z, types, _orders("four_types", data))
         out[seed] = {"memphis_vs_knoxville_nearest": pop.types[memphis],
                      "omit_one_city_nearest_correct": f"{int((got == types).sum())}/{len(types)}",
                      "omit_one_city_wrong": [f"{'>'.join(c[:2] for c in ballots[k]['normal'])} -> {pop.types[got[k]]}"
                                              for k in np.flatnonzero(got != types)],
-                     "omit_one_city_decoded_accuracy": float(dec.mean())}
-        ok &= memphis == 0 and int((got == types).sum()) >= len(types) - 1 and float(dec.min()) >= 0.95
+                     "omit_one_city_decoded_accuracy": float(dec.mean()),
+                     "omit_one_city_min_relative_gap_to_second_nearest": gap}
+        ok &= memphis == 0 and bool((got == types).all()) and float(dec.min()) >= 0.95
     _record("partial_information", out)
     assert ok, out
 
@@ -220,6 +242,7 @@ def test_no_collapse(name):
     centroids ended 0.07-0.30 σ apart; healthy runs of this model end 1-7 σ apart (measured on
     four_types and the populations here). Half a σ separates the two regimes."""
     out = {}
+    train_all([(name, seed) for seed in SEEDS])
     for seed in SEEDS:
         data, model = trained(name, seed)
         diag = model.diagnostics_
