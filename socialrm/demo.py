@@ -33,14 +33,20 @@ RULES = ("borda", "copeland", "kemeny", "schulze")
 
 #: Default sizes per experiment, chosen by measurement (1 C thread, feature mode, seeds 0-4):
 #: four_types at 4,000 individual-model steps passed experiments 1 and 2 on 5/5 seeds (~13 s each);
-#: morristown at 4,000 steps on 3/5 (seeds 1 and 3 put Knoxville above Chattanooga because the
-#: individual model decodes Chattanooga raters Knoxville-first; 8,000 or 20,000 steps or 2,000
-#: raters did not fix seed 1); prompts_partial at 8,000 steps on 3/5 (seeds 2, 3: Memphis ≻
+#: morristown at 12,000 steps, 2,000 raters and 10,000 voters on 5/5 (~27 s each). Two causes of
+#: failure there, measured: at 4,000 steps (repeat 0.2-0.3) seeds 1 and 3 decoded the Chattanooga
+#: raters with 4-city ballots Knoxville-first, because with repeat near 0 nothing in the loss
+#: separates Ch ≻ Kn ≻ Na ≻ Me from Kn ≻ Ch ≻ Na ≻ Me (in mask mode the encoder tells them apart
+#: only when both are visible, and visible completions are outputs only with probability repeat);
+#: at 12,000 steps every rater decodes exactly, but 1,000 voters left seed 1 on the wrong side of the
+#: 0.1-point Ch-Kn Borda margin by sampling noise alone (voters' Knoxville share 0.351 vs the
+#: density's 0.313; 10,000 voters: 0.313), and 2,000 raters halve the raters' own sampling noise.
+#: prompts_partial at 8,000 steps on 3/5 (seeds 2, 3: Memphis ≻
 #: Knoxville), at 20,000 (the library's default) on 4/5 (seed 4: Memphis ≻ Knoxville; it passed at
 #: 8,000); pairwise_twins at 4,000 on 3/3.
 SIZES: dict[str, dict[str, int]] = {
     "rules": {"n_raters": 1000, "steps": 4000, "n_voters": 1000, "social_steps": 1000},
-    "morristown": {"n_raters": 1000, "steps": 4000, "n_voters": 1000, "social_steps": 1000},
+    "morristown": {"n_raters": 2000, "steps": 12000, "n_voters": 10000, "social_steps": 1000},
     "prompts": {"n_raters": 5000, "steps": 20000, "n_voters": 10000, "social_steps": 1000},
     "twins": {"n_raters": 1000, "steps": 4000, "n_voters": 2000, "social_steps": 1000},
 }

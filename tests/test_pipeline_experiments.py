@@ -16,6 +16,8 @@ from socialrm import demo
 
 PROMPTS_SEEDS = (0, 1, 2, 3, 4)
 TWINS_SEEDS = (0, 1, 2)
+#: seed 1 is the one that missed at the former sizes (4,000 steps, 1,000 voters); see demo.SIZES
+MORRISTOWN_SEEDS = (0, 1)
 
 
 class _Runs:
@@ -25,7 +27,7 @@ class _Runs:
         self.pool = ThreadPoolExecutor(max_workers=2)
         jobs = {("prompts_partial", s): (demo.experiment_prompts, {"population": "prompts_partial"}) for s in PROMPTS_SEEDS}
         jobs[("rules", 0)] = (demo.experiment_rules, {})
-        jobs[("morristown", 0)] = (demo.experiment_morristown, {})
+        jobs.update({("morristown", s): (demo.experiment_morristown, {}) for s in MORRISTOWN_SEEDS})
         jobs.update({("twins", s): (demo.experiment_twins, {}) for s in TWINS_SEEDS})
         self.futures = {key: self.pool.submit(fn, key[1], n_threads=1, **kw) for key, (fn, kw) in jobs.items()}
 
@@ -69,11 +71,15 @@ def test_exp2_random_ballot_matches_vanilla(runs):
     assert rb["prompts"][0]["vanilla"] == "Nashville ≻ Chattanooga ≻ Memphis ≻ Knoxville"
 
 
-def test_exp3_missing_completions_morristown(runs):
-    r = runs[("morristown", 0)]
+@pytest.mark.parametrize("seed", MORRISTOWN_SEEDS)
+def test_exp3_missing_completions_morristown(runs, seed):
+    """morristown_partial: vanilla ranks Morristown last; the Borda pipeline recovers the
+    full-information order, whose Ch-Kn margin is only 0.1 Borda points."""
+    r = runs[("morristown", seed)]
     assert r["truth"] == "Chattanooga ≻ Knoxville ≻ Nashville ≻ Morristown ≻ Memphis"
     assert r["vanilla"].endswith("≻ Morristown"), r["vanilla"]
-    assert r["pipeline"] == r["truth"]
+    assert r["pipeline"] == r["truth"], r
+    assert r["voters"] == r["truth"], r  # the simulated voters' Borda order, before the social model
 
 
 def test_exp4_missing_prompts(runs):
