@@ -10,7 +10,7 @@
    demo's sizes (socialrm.demo.SIZES).
 
 Run from the repository root: ``python benchmarks/bench_pipeline.py [--quick] [--json PATH]
-[--seeds N] [--skip-demo] [--skip-pass-rates]``. ``--quick`` uses 500 prompts, tiny demo sizes and
+[--seeds N] [--workers N] [--skip-demo] [--skip-pass-rates]``. ``--quick`` uses 500 prompts, tiny demo sizes and
 one seed of each experiment at small sizes (the pass rates it prints are not the measured ones).
 """
 
@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -43,6 +44,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--skip-demo", action="store_true", help="do not time socialrm demo")
     p.add_argument("--skip-pass-rates", action="store_true", help="do not measure the pass rates")
     p.add_argument("--experiments", nargs="*", default=None, help="pass rates of these experiments only")
+    p.add_argument("--workers", type=int, default=2, help="experiment runs at a time, one C thread each (default 2)")
     return p.parse_args()
 
 
@@ -94,20 +96,31 @@ def bench_demo(quick: bool, records: list) -> None:
                                   "report only" if all_exp else "< 180 s"))
 
 
-def pass_rates(quick: bool, n_seeds: int, only, records: list) -> None:
+def _timed_run(fn, seed: int, kw: dict) -> tuple[dict, float]:
+    t = time.perf_counter()
+    r = fn(seed, n_threads=1, **kw)
+    return r, time.perf_counter() - t
+
+
+def pass_rates(quick: bool, n_seeds: int, only, records: list, workers: int) -> None:
+    """Every (experiment, seed) run on one C thread, ``workers`` runs at a time (training releases
+    the GIL): the results are bitwise those of tests/test_pipeline_experiments.py, which runs the
+    same way. The seconds reported are per run, so they grow when both cores are busy."""
     names = only or list(demo.EXPERIMENTS)
     small = {"n_raters": 300, "steps": 500, "n_voters": 300}
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = {}
     for name in names:
-        fn = demo.EXPERIMENTS[name]
-        seeds = range(1 if quick else n_seeds)
-        results, secs = [], 0.0
-        for seed in seeds:
+        for seed in range(1 if quick else n_seeds):
             kw = dict(small) if quick else {}
             if quick and name == "twins":
                 kw.pop("social_steps", None)
-            t = time.perf_counter()
-            r = fn(seed, **kw)
-            secs += time.perf_counter() - t
+            futures[name, seed] = pool.submit(_timed_run, demo.EXPERIMENTS[name], seed, kw)
+    for name in names:
+        results, secs = [], 0.0
+        for seed in range(1 if quick else n_seeds):
+            r, dt = futures[name, seed].result()
+            secs += dt
             results.append(r)
             print(f"{name} seed {seed}: {'pass' if r['passed'] else 'FAIL'} {_summary(r)}", flush=True)
         if name == "rules":
@@ -123,6 +136,7 @@ def pass_rates(quick: bool, n_seeds: int, only, records: list) -> None:
                      "prompts_missing": "prompts_missing (measured)", "twins": "exp 5 pairwise_twins"}[name]
             target = {"prompts_partial": ">= 4/5", "twins": ">= 2/3", "prompts_missing": "report"}.get(name, "all")
             records.append(record(f"{label}: {n}/{len(results)} seeds", secs / len(results), "-", None, target))
+    pool.shutdown()
 
 
 def _summary(r: dict) -> str:
@@ -145,7 +159,7 @@ def main() -> None:
     if not args.skip_demo:
         bench_demo(args.quick, records)
     if not args.skip_pass_rates:
-        pass_rates(args.quick, args.seeds, args.experiments, records)
+        pass_rates(args.quick, args.seeds, args.experiments, records, args.workers)
     report(records, args.json)
 
 
