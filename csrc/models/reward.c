@@ -5,9 +5,10 @@
  * completion tokens, C width, F feed-forward hidden width, Din = d_prompt + d_completion, h_k the
  * k-th hidden width of the MLP, S sides of a chunk (2 for pairs: winner, loser; 1 for scoring).
  *
- * The token-mode network follows csrc/nn/testmodel.c (the nn library's worked example) tensor for
- * tensor, so the PyTorch reference of that model checks this one too; what differs is the data
- * path (pairs index prompt/completion tables, per-pair weights) and the forward-only scoring. */
+ * The token-mode network is the encoder/decoder stack of csrc/nn/stack.c, which the test model of
+ * the nn library (csrc/nn/testmodel.c) uses too, so the PyTorch reference of that model checks
+ * this one as well; what differs is the data path (pairs index prompt/completion tables, per-pair
+ * weights, padded sequences with masks) and the forward-only scoring. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -17,6 +18,9 @@
 #include "core/blas.h"
 #include "socialrm/reward.h"
 #include "socialrm/rng.h"
+#include "socialrm/stack.h"
+
+_Static_assert(SRM_REWARD_MAX_LAYERS <= SRM_STACK_MAX_LAYERS, "the reward model's layers must fit the stack");
 
 /* Sizes above which srm_linear_forward calls sgemm (csrc/nn/linear.c: C·OC > 4096). */
 #define SMALL_WEIGHT 4096
@@ -25,30 +29,20 @@
 
 typedef struct { /* one side (winner, loser or scored completion) of a chunk */
     /* token mode */
-    float *e, *e_mean, *e_rstd; /* embedding [Bc,Tc,C], LN stats [Bc,Tc] */
-    float **y;                  /* residual stream after each block: 3L+1 buffers [Bc,Tc,C] */
-    srm_attn_acts *self, *cross;
-    srm_ff_acts *ff;
-    float *hN, *f_mean, *f_rstd; /* final LN [Bc,Tc,C] */
-    float *score;                /* per-token head output [Bc,Tc] */
-    uint8_t *mask;               /* [Bc,Tc] */
+    srm_dec_acts dec; /* the decoder pass over [Bc,Tc] (its reward: dec.r) */
+    uint8_t *mask;    /* [Bc,Tc] */
     /* feature mode */
     float *x;                                          /* [Bc,Din] */
     float *u[SRM_REWARD_MAX_HIDDEN], *g[SRM_REWARD_MAX_HIDDEN]; /* pre-activation, GELU [Bc,h_k] */
-    /* both */
-    float *r; /* reward [Bc] */
+    float *r;                                          /* reward [Bc] */
 } side_state;
 
 typedef struct {
     float *buf;   /* the arena buffer */
     float *grad;  /* this chunk's gradient [n params] */
     int32_t *ids; /* gathered, trimmed tokens: prompt [Bc,tp], sides [Bc,tc] each */
-    /* token-mode encoder */
-    float *e, *e_mean, *e_rstd;
-    float **x; /* 2L+1 buffers [Bc,Tp,C] */
-    srm_attn_acts *attn;
-    srm_ff_acts *ff;
-    float *mem, *m_mean, *m_rstd;
+    /* token-mode encoder [Bp,Tp] (its memory: enc.mem) */
+    srm_enc_acts enc;
     uint8_t *pmask;
     /* token mode shares work inside a chunk: each distinct prompt is encoded once and each
      * distinct (prompt, completion) item decoded once (side[0] holds the items) */
@@ -62,23 +56,19 @@ typedef struct {
     int tc;             /* trimmed completion length of the current chunk */
     side_state side[2];
     /* backward scratch */
-    float *dmem, *dxa, *dxb, *dya, *dyb, *de, *dhN, *dscore; /* token mode */
-    float *dha, *dhb;                                        /* feature mode [Bc, max h] */
-    float *dr[2], *dl, *loss;                                /* [Bc] */
+    srm_stack_scratch g;      /* token mode */
+    float *dha, *dhb;         /* feature mode [Bc, max h] */
+    float *dr[2], *dl, *loss; /* [Bc] */
 } chunk_state;
 
 struct srm_reward {
     srm_reward_config cfg;
     srm_params *params;
     /* token mode */
-    size_t wte, wpe_p, wpe_c, lne_p_w, lne_p_b, lne_c_w, lne_c_b, lnf_e_w, lnf_e_b, lnf_d_w, lnf_d_b;
-    srm_attn_block enc_attn[SRM_REWARD_MAX_LAYERS], dec_self[SRM_REWARD_MAX_LAYERS],
-        dec_cross[SRM_REWARD_MAX_LAYERS];
-    srm_ff_block enc_ff[SRM_REWARD_MAX_LAYERS], dec_ff[SRM_REWARD_MAX_LAYERS];
+    srm_stack net;
     /* feature mode */
     int din, hmax;
     size_t mlp_w[SRM_REWARD_MAX_HIDDEN], mlp_b[SRM_REWARD_MAX_HIDDEN];
-    /* both */
     size_t head_w, head_b;
     int uses_blas;
     double flops_per_item; /* rough forward+backward cost of one pair at the maximal lengths */
@@ -107,40 +97,8 @@ static srm_status add1(srm_params *p, const char *name, int64_t d0, int64_t d1, 
 
 static srm_status register_tokens(srm_reward *m, srm_error *err) {
     const srm_reward_config *c = &m->cfg;
-    srm_params *p = m->params;
-    char name[SRM_PARAM_NAME_LEN];
-    SRM_TRY(add1(p, "wte", c->vocab, c->C, &m->wte, err));
-    SRM_TRY(add1(p, "wpe_prompt", c->max_tp, c->C, &m->wpe_p, err));
-    SRM_TRY(add1(p, "wpe_completion", c->max_tc, c->C, &m->wpe_c, err));
-    SRM_TRY(add1(p, "enc.ln_emb.weight", c->C, 0, &m->lne_p_w, err));
-    SRM_TRY(add1(p, "enc.ln_emb.bias", c->C, 0, &m->lne_p_b, err));
-    for (int l = 0; l < c->n_enc; l++) {
-        m->enc_attn[l] = (srm_attn_block){.C = c->C, .H = c->H};
-        snprintf(name, sizeof name, "enc.%d.attn", l);
-        SRM_TRY(srm_attn_block_register(&m->enc_attn[l], p, name, err));
-        m->enc_ff[l] = (srm_ff_block){.C = c->C, .F = c->F, .gelu = c->gelu};
-        snprintf(name, sizeof name, "enc.%d.ff", l);
-        SRM_TRY(srm_ff_block_register(&m->enc_ff[l], p, name, err));
-    }
-    SRM_TRY(add1(p, "enc.ln_f.weight", c->C, 0, &m->lnf_e_w, err));
-    SRM_TRY(add1(p, "enc.ln_f.bias", c->C, 0, &m->lnf_e_b, err));
-    SRM_TRY(add1(p, "dec.ln_emb.weight", c->C, 0, &m->lne_c_w, err));
-    SRM_TRY(add1(p, "dec.ln_emb.bias", c->C, 0, &m->lne_c_b, err));
-    for (int l = 0; l < c->n_dec; l++) {
-        m->dec_self[l] = (srm_attn_block){.C = c->C, .H = c->H};
-        snprintf(name, sizeof name, "dec.%d.self", l);
-        SRM_TRY(srm_attn_block_register(&m->dec_self[l], p, name, err));
-        m->dec_cross[l] = (srm_attn_block){.C = c->C, .H = c->H, .Cm = c->C, .cross = 1};
-        snprintf(name, sizeof name, "dec.%d.cross", l);
-        SRM_TRY(srm_attn_block_register(&m->dec_cross[l], p, name, err));
-        m->dec_ff[l] = (srm_ff_block){.C = c->C, .F = c->F, .gelu = c->gelu};
-        snprintf(name, sizeof name, "dec.%d.ff", l);
-        SRM_TRY(srm_ff_block_register(&m->dec_ff[l], p, name, err));
-    }
-    SRM_TRY(add1(p, "dec.ln_f.weight", c->C, 0, &m->lnf_d_w, err));
-    SRM_TRY(add1(p, "dec.ln_f.bias", c->C, 0, &m->lnf_d_b, err));
-    SRM_TRY(add1(p, "head.weight", 1, c->C, &m->head_w, err));
-    SRM_TRY(add1(p, "head.bias", 1, 0, &m->head_b, err));
+    const srm_stack_config sc = {c->vocab, c->C, c->H, c->F, c->n_enc, c->n_dec, c->max_tp, c->max_tc, 0, c->gelu};
+    SRM_TRY(srm_stack_register(&m->net, m->params, &sc, err));
     m->uses_blas = c->C * c->F > SMALL_WEIGHT || 3 * c->C * c->C > SMALL_WEIGHT;
     const double C = c->C, F = c->F, Tp = c->max_tp, Tc = c->max_tc;
     m->flops_per_item = 6.0 * (c->n_enc * Tp * (4 * C * C + 2 * C * F + 2 * Tp * C) +
@@ -197,20 +155,10 @@ static void layout_chunk(const srm_reward *m, chunk_state *s, srm_arena *ar, int
         s->dha = srm_arena_take(ar, (size_t)Bc * m->hmax);
         s->dhb = srm_arena_take(ar, (size_t)Bc * m->hmax);
     } else {
-        const int C = c->C, Le = c->n_enc, Ld = c->n_dec;
-        const size_t np = (size_t)Bp * Tp * C, nc = (size_t)Bi * Tc * C, ng = (size_t)Bi * Tp * C;
-        s->e = srm_arena_take(ar, np);
-        s->e_mean = srm_arena_take(ar, (size_t)Bp * Tp);
-        s->e_rstd = srm_arena_take(ar, (size_t)Bp * Tp);
-        for (int i = 0; i < 2 * Le + 1; i++)
-            s->x[i] = srm_arena_take(ar, np);
-        for (int l = 0; l < Le; l++) {
-            srm_attn_acts_layout(&s->attn[l], ar, &m->enc_attn[l], Bp, Tp, Tp);
-            srm_ff_acts_layout(&s->ff[l], ar, &m->enc_ff[l], Bp, Tp);
-        }
-        s->mem = srm_arena_take(ar, np);
-        s->m_mean = srm_arena_take(ar, (size_t)Bp * Tp);
-        s->m_rstd = srm_arena_take(ar, (size_t)Bp * Tp);
+        const size_t np = (size_t)Bp * Tp * c->C, nc = (size_t)Bi * Tc * c->C, ng = (size_t)Bi * Tp * c->C;
+        const srm_seqs qp = {.B = Bp, .T = Tp, .N = Bp * Tp}, qc = {.B = Bi, .T = Tc, .N = Bi * Tc},
+                       qg = {.B = Bi, .T = Tp, .N = Bi * Tp};
+        srm_enc_acts_layout(&s->enc, ar, &m->net, &qp, 0);
         s->pmask = (uint8_t *)srm_arena_take(ar, ((size_t)Bp * Tp + 3) / 4);
         s->gmem = srm_arena_take(ar, ng);
         s->gdmem = srm_arena_take(ar, ng);
@@ -219,30 +167,9 @@ static void layout_chunk(const srm_reward *m, chunk_state *s, srm_arena *ar, int
         s->rp[0] = srm_arena_take(ar, (size_t)Bc);
         s->rp[1] = srm_arena_take(ar, (size_t)Bc);
         side_state *d = &s->side[0];
-        d->e = srm_arena_take(ar, nc);
-        d->e_mean = srm_arena_take(ar, (size_t)Bi * Tc);
-        d->e_rstd = srm_arena_take(ar, (size_t)Bi * Tc);
-        for (int i = 0; i < 3 * Ld + 1; i++)
-            d->y[i] = srm_arena_take(ar, nc);
-        for (int l = 0; l < Ld; l++) {
-            srm_attn_acts_layout(&d->self[l], ar, &m->dec_self[l], Bi, Tc, Tc);
-            srm_attn_acts_layout(&d->cross[l], ar, &m->dec_cross[l], Bi, Tc, Tp);
-            srm_ff_acts_layout(&d->ff[l], ar, &m->dec_ff[l], Bi, Tc);
-        }
-        d->hN = srm_arena_take(ar, nc);
-        d->f_mean = srm_arena_take(ar, (size_t)Bi * Tc);
-        d->f_rstd = srm_arena_take(ar, (size_t)Bi * Tc);
-        d->score = srm_arena_take(ar, (size_t)Bi * Tc);
-        d->r = srm_arena_take(ar, (size_t)Bi);
+        srm_dec_acts_layout(&d->dec, ar, &m->net, &qc, &qg, 0, 0);
         d->mask = (uint8_t *)srm_arena_take(ar, ((size_t)Bi * Tc + 3) / 4);
-        s->dmem = srm_arena_take(ar, np);
-        s->dxa = srm_arena_take(ar, np);
-        s->dxb = srm_arena_take(ar, np);
-        s->dya = srm_arena_take(ar, nc);
-        s->dyb = srm_arena_take(ar, nc);
-        s->de = srm_arena_take(ar, np > nc ? np : nc);
-        s->dhN = srm_arena_take(ar, nc);
-        s->dscore = srm_arena_take(ar, (size_t)Bi * Tc);
+        srm_stack_scratch_layout(&s->g, ar, np, nc, (size_t)Bi * Tc);
     }
     s->dr[0] = srm_arena_take(ar, (size_t)Bc);
     s->dr[1] = srm_arena_take(ar, (size_t)Bc);
@@ -259,33 +186,15 @@ static void free_chunk(chunk_state *s) {
     free(s->slot[1]);
     free(s->buf);
     free(s->grad);
-    free(s->x);
-    free(s->attn);
-    free(s->ff);
-    for (int k = 0; k < 2; k++) {
-        free(s->side[k].y);
-        free(s->side[k].self);
-        free(s->side[k].cross);
-        free(s->side[k].ff);
-    }
+    srm_enc_acts_free(&s->enc);
+    srm_dec_acts_free(&s->side[0].dec);
 }
 
 static srm_status alloc_chunk(const srm_reward *m, chunk_state *s, srm_error *err) {
     const srm_reward_config *c = &m->cfg;
     if (c->mode == SRM_REWARD_TOKENS) {
-        const int Le = c->n_enc, Ld = c->n_dec;
-        s->x = srm_calloc((size_t)2 * Le + 1, sizeof(float *), "reward.x", err);
-        s->attn = srm_calloc((size_t)Le + 1, sizeof(srm_attn_acts), "reward.attn", err);
-        s->ff = srm_calloc((size_t)Le + 1, sizeof(srm_ff_acts), "reward.ff", err);
-        if (!s->x || !s->attn || !s->ff)
-            return SRM_ENOMEM;
-        side_state *d = &s->side[0];
-        d->y = srm_calloc((size_t)3 * Ld + 1, sizeof(float *), "reward.y", err);
-        d->self = srm_calloc((size_t)Ld + 1, sizeof(srm_attn_acts), "reward.self", err);
-        d->cross = srm_calloc((size_t)Ld + 1, sizeof(srm_attn_acts), "reward.cross", err);
-        d->ff = srm_calloc((size_t)Ld + 1, sizeof(srm_ff_acts), "reward.ff", err);
-        if (!d->y || !d->self || !d->cross || !d->ff)
-            return SRM_ENOMEM;
+        SRM_TRY(srm_enc_acts_alloc(&s->enc, &m->net, err));
+        SRM_TRY(srm_dec_acts_alloc(&s->side[0].dec, &m->net, err));
         const size_t ch = (size_t)c->chunk;
         s->ids = srm_calloc(ch * (c->max_tp + 2 * c->max_tc), sizeof(int32_t), "reward chunk ids", err);
         s->uprompt = srm_calloc(ch, sizeof(int), "reward chunk prompts", err);
@@ -415,102 +324,6 @@ srm_status srm_reward_new(srm_reward **out, const srm_reward_config *cfg, srm_er
     return SRM_OK;
 }
 
-/* ---- token mode: forward / backward of one chunk ------------------------------------------- */
-
-static void make_mask(uint8_t *mask, const int32_t *ids, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        mask[i] = ids[i] != 0;
-}
-
-static void encoder_forward(const srm_reward *m, chunk_state *s, const int32_t *prompt, int Bc, int Tp) {
-    const float *P = m->params->data;
-    const int C = m->cfg.C, Le = m->cfg.n_enc, Np = Bc * Tp;
-    make_mask(s->pmask, prompt, (size_t)Np);
-    srm_embedding_forward(s->e, prompt, P + m->wte, P + m->wpe_p, Bc, Tp, C);
-    srm_layernorm_forward(s->x[0], s->e_mean, s->e_rstd, s->e, P + m->lne_p_w, P + m->lne_p_b, Np, C);
-    for (int l = 0; l < Le; l++) {
-        srm_attn_block_forward(&m->enc_attn[l], &s->attn[l], s->x[2 * l + 1], s->x[2 * l], NULL, s->pmask, NULL, P,
-                               Bc, Tp, Tp);
-        srm_ff_block_forward(&m->enc_ff[l], &s->ff[l], s->x[2 * l + 2], s->x[2 * l + 1], P, Bc, Tp);
-    }
-    srm_layernorm_forward(s->mem, s->m_mean, s->m_rstd, s->x[2 * Le], P + m->lnf_e_w, P + m->lnf_e_b, Np, C);
-}
-
-/* Gradient of the encoder given s->dmem (the summed memory gradient of every side), into G. */
-static void encoder_backward(const srm_reward *m, chunk_state *s, const int32_t *prompt, float *G, int Bc, int Tp) {
-    const float *P = m->params->data;
-    const int C = m->cfg.C, Le = m->cfg.n_enc, Np = Bc * Tp;
-    const size_t np = (size_t)Np * C;
-    float *dcur = s->dxa, *dnext = s->dxb;
-    memset(dcur, 0, np * sizeof(float));
-    srm_layernorm_backward(dcur, G + m->lnf_e_w, G + m->lnf_e_b, s->dmem, s->x[2 * Le], P + m->lnf_e_w, s->m_mean,
-                           s->m_rstd, Np, C);
-    for (int l = Le - 1; l >= 0; l--) {
-        memset(dnext, 0, np * sizeof(float));
-        srm_ff_block_backward(&m->enc_ff[l], &s->ff[l], dnext, G, dcur, s->x[2 * l + 1], P, Bc, Tp);
-        float *t = dcur; dcur = dnext; dnext = t;
-        memset(dnext, 0, np * sizeof(float));
-        srm_attn_block_backward(&m->enc_attn[l], &s->attn[l], dnext, NULL, G, dcur, s->x[2 * l], NULL, s->pmask, NULL,
-                                P, Bc, Tp, Tp);
-        t = dcur; dcur = dnext; dnext = t;
-    }
-    memset(s->de, 0, np * sizeof(float));
-    srm_layernorm_backward(s->de, G + m->lne_p_w, G + m->lne_p_b, dcur, s->e, P + m->lne_p_w, s->e_mean, s->e_rstd,
-                           Np, C);
-    srm_embedding_backward(G + m->wte, G + m->wpe_p, s->de, prompt, Bc, Tp, C);
-}
-
-static void decoder_forward(const srm_reward *m, chunk_state *s, side_state *d, const int32_t *ids, int Bc, int Tp,
-                            int Tc) {
-    const float *P = m->params->data;
-    const int C = m->cfg.C, Ld = m->cfg.n_dec, N = Bc * Tc;
-    make_mask(d->mask, ids, (size_t)N);
-    srm_embedding_forward(d->e, ids, P + m->wte, P + m->wpe_c, Bc, Tc, C);
-    srm_layernorm_forward(d->y[0], d->e_mean, d->e_rstd, d->e, P + m->lne_c_w, P + m->lne_c_b, N, C);
-    for (int l = 0; l < Ld; l++) {
-        srm_attn_block_forward(&m->dec_self[l], &d->self[l], d->y[3 * l + 1], d->y[3 * l], NULL, d->mask, NULL, P, Bc,
-                               Tc, Tc);
-        srm_attn_block_forward(&m->dec_cross[l], &d->cross[l], d->y[3 * l + 2], d->y[3 * l + 1], s->gmem, d->mask,
-                               s->gmask, P, Bc, Tc, Tp);
-        srm_ff_block_forward(&m->dec_ff[l], &d->ff[l], d->y[3 * l + 3], d->y[3 * l + 2], P, Bc, Tc);
-    }
-    srm_layernorm_forward(d->hN, d->f_mean, d->f_rstd, d->y[3 * Ld], P + m->lnf_d_w, P + m->lnf_d_b, N, C);
-    srm_linear_forward(d->score, d->hN, P + m->head_w, P + m->head_b, N, C, 1); /* score = hN · wᵀ + b */
-    srm_meanpool_forward(d->r, d->score, d->mask, Bc, Tc, 1);                    /* r = mean over real tokens */
-}
-
-/* Accumulates the decoder's parameter gradients into G and its memory gradient into s->gdmem. */
-static void decoder_backward(const srm_reward *m, chunk_state *s, side_state *d, const float *dr, const int32_t *ids,
-                             float *G, int Bc, int Tp, int Tc) {
-    const float *P = m->params->data;
-    const int C = m->cfg.C, Ld = m->cfg.n_dec, N = Bc * Tc;
-    const size_t n = (size_t)N * C;
-    memset(s->dscore, 0, (size_t)N * sizeof(float));
-    srm_meanpool_backward(s->dscore, dr, d->mask, Bc, Tc, 1);
-    srm_linear_backward_to(s->dhN, G + m->head_w, G + m->head_b, s->dscore, d->hN, P + m->head_w, N, C, 1);
-    float *dcur = s->dya, *dnext = s->dyb; /* dcur = gradient w.r.t. the stream after the block */
-    memset(dcur, 0, n * sizeof(float));
-    srm_layernorm_backward(dcur, G + m->lnf_d_w, G + m->lnf_d_b, s->dhN, d->y[3 * Ld], P + m->lnf_d_w, d->f_mean,
-                           d->f_rstd, N, C);
-    for (int l = Ld - 1; l >= 0; l--) {
-        memset(dnext, 0, n * sizeof(float));
-        srm_ff_block_backward(&m->dec_ff[l], &d->ff[l], dnext, G, dcur, d->y[3 * l + 2], P, Bc, Tc);
-        float *t = dcur; dcur = dnext; dnext = t;
-        memset(dnext, 0, n * sizeof(float));
-        srm_attn_block_backward(&m->dec_cross[l], &d->cross[l], dnext, s->gdmem, G, dcur, d->y[3 * l + 1],
-                                s->gmem, d->mask, s->gmask, P, Bc, Tc, Tp);
-        t = dcur; dcur = dnext; dnext = t;
-        memset(dnext, 0, n * sizeof(float));
-        srm_attn_block_backward(&m->dec_self[l], &d->self[l], dnext, NULL, G, dcur, d->y[3 * l], NULL, d->mask, NULL,
-                                P, Bc, Tc, Tc);
-        t = dcur; dcur = dnext; dnext = t;
-    }
-    memset(s->de, 0, n * sizeof(float));
-    srm_layernorm_backward(s->de, G + m->lne_c_w, G + m->lne_c_b, dcur, d->e, P + m->lne_c_w, d->e_mean, d->e_rstd, N,
-                           C);
-    srm_embedding_backward(G + m->wte, G + m->wpe_c, s->de, ids, Bc, Tc, C);
-}
-
 /* ---- feature mode: the MLP of one side ------------------------------------------------------- */
 
 static void mlp_forward(const srm_reward *m, side_state *d, int Bc) {
@@ -548,13 +361,10 @@ static void mlp_backward(const srm_reward *m, chunk_state *s, side_state *d, con
 
 /* ---- one chunk -------------------------------------------------------------------------------- */
 
-/* Position after the last real token of a row (trailing padding can be dropped exactly: padded
- * positions are masked as keys and in pooling, so they never influence a real position). */
-static int real_length(const int32_t *ids, int T) {
-    int n = T;
-    while (n > 0 && ids[n - 1] == 0)
-        n--;
-    return n;
+
+static void make_mask(uint8_t *mask, const int32_t *ids, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        mask[i] = ids[i] != 0;
 }
 
 static void gather_rows(int32_t *dst, const int32_t *table, int T, const int32_t *idx, int Bc, int Te) {
@@ -581,6 +391,16 @@ static int intern_item(chunk_state *s, int *n, int u, int c) {
     return (*n)++;
 }
 
+/* The padded sequences of a token-mode chunk (after tokens_forward has gathered them into s->ids):
+ * q[0] the nU distinct prompts [nU,tp], q[1] the nI items' completions [nI,tc], q[2] the memory
+ * each item attends to (its prompt's, copied to s->gmem) [nI,tp]. */
+static void token_seqs(const chunk_state *s, int nU, int nI, int tp, srm_seqs q[3]) {
+    const int tc = s->tc;
+    q[0] = (srm_seqs){.B = nU, .T = tp, .N = nU * tp, .ids = s->ids, .mask = s->pmask};
+    q[1] = (srm_seqs){.B = nI, .T = tc, .N = nI * tc, .ids = s->ids + (size_t)nU * tp, .mask = s->side[0].mask};
+    q[2] = (srm_seqs){.B = nI, .T = tp, .N = nI * tp, .mask = s->gmask};
+}
+
 /* Token-mode forward of Bc pairs (S = 2) or scored items (S = 1): each distinct prompt is encoded
  * once, each distinct (prompt, completion) decoded once against its prompt's memory, and s->rp[k]
  * receives the reward of side k of every pair. Returns (via *tp_out) the trimmed prompt length. */
@@ -595,28 +415,32 @@ static void tokens_forward(const srm_reward *m, chunk_state *s, srm_arena *ar, c
             s->slot[k][b] = intern_item(s, &nI, u, cs[k][b]);
     }
     for (int u = 0; u < nU; u++) {
-        const int l = real_length(it->prompt_tokens + (size_t)s->uprompt[u] * it->Tp, it->Tp);
+        const int l = srm_seq_length(it->prompt_tokens + (size_t)s->uprompt[u] * it->Tp, it->Tp);
         tp = l > tp ? l : tp;
     }
     for (int j = 0; j < nI; j++) {
-        const int l = real_length(it->completion_tokens + (size_t)s->item_c[j] * it->Tc, it->Tc);
+        const int l = srm_seq_length(it->completion_tokens + (size_t)s->item_c[j] * it->Tc, it->Tc);
         tc = l > tc ? l : tc;
     }
     int32_t *ip = s->ids, *ic = ip + (size_t)nU * tp;
     gather_rows(ip, it->prompt_tokens, it->Tp, s->uprompt, nU, tp);
     gather_rows(ic, it->completion_tokens, it->Tc, s->item_c, nI, tc);
     layout_chunk(m, s, ar, Bc, nU, nI, tp, tc, S);
-    encoder_forward(m, s, ip, nU, tp);
+    make_mask(s->pmask, ip, (size_t)nU * tp);
+    make_mask(s->side[0].mask, ic, (size_t)nI * tc);
+    s->tc = tc;
+    srm_seqs q[3];
+    token_seqs(s, nU, nI, tp, q);
+    srm_encoder_forward(&m->net, &s->enc, &q[0], m->params->data);
     const size_t row = (size_t)tp * C;
     for (int j = 0; j < nI; j++) { /* each item attends to its own prompt's memory */
-        memcpy(s->gmem + j * row, s->mem + (size_t)s->item_u[j] * row, row * sizeof(float));
+        memcpy(s->gmem + j * row, s->enc.mem + (size_t)s->item_u[j] * row, row * sizeof(float));
         memcpy(s->gmask + (size_t)j * tp, s->pmask + (size_t)s->item_u[j] * tp, (size_t)tp);
     }
-    decoder_forward(m, s, &s->side[0], ic, nI, tp, tc);
+    srm_decoder_forward(&m->net, &s->side[0].dec, &q[1], s->gmem, &q[2], m->params->data);
     for (int k = 0; k < S; k++)
         for (int b = 0; b < Bc; b++)
-            s->rp[k][b] = s->side[0].r[s->slot[k][b]];
-    s->tc = tc;
+            s->rp[k][b] = s->side[0].dec.r[s->slot[k][b]];
     *tp_out = tp;
     *nU_out = nU;
     *nI_out = nI;
@@ -629,17 +453,20 @@ static void tokens_backward(const srm_reward *m, chunk_state *s, float *G, int B
     for (int k = 0; k < 2; k++) /* rp[k][b] = r[slot[k][b]]: gradients of repeated items add up */
         for (int b = 0; b < Bc; b++)
             s->ditem[s->slot[k][b]] += s->dr[k][b];
+    const float *P = m->params->data;
+    srm_seqs q[3];
+    token_seqs(s, nU, nI, tp, q);
     const size_t row = (size_t)tp * C;
     memset(s->gdmem, 0, (size_t)nI * row * sizeof(float));
-    decoder_backward(m, s, &s->side[0], s->ditem, s->ids + (size_t)nU * tp, G, nI, tp, s->tc);
-    memset(s->dmem, 0, (size_t)nU * row * sizeof(float));
+    srm_decoder_backward(&m->net, &s->side[0].dec, &s->g, s->gdmem, G, s->ditem, &q[1], s->gmem, &q[2], P);
+    memset(s->g.dmem, 0, (size_t)nU * row * sizeof(float));
     for (int j = 0; j < nI; j++) { /* gmem[j] = mem[item_u[j]]: scatter-add in item order */
-        float *dst = s->dmem + (size_t)s->item_u[j] * row;
+        float *dst = s->g.dmem + (size_t)s->item_u[j] * row;
         const float *src = s->gdmem + j * row;
         for (size_t i = 0; i < row; i++)
             dst[i] += src[i];
     }
-    encoder_backward(m, s, s->ids, G, nU, tp);
+    srm_encoder_backward(&m->net, &s->enc, &s->g, G, s->g.dmem, &q[0], P);
 }
 
 /* Rewards of Bc items on S sides (prompt pp[b], completion cs[k][b]) into s->rp[k]; with
@@ -724,7 +551,7 @@ srm_status srm_reward_check_items(const srm_reward *m, const srm_reward_items *i
                 if (row[t] < 0 || row[t] >= c->vocab)
                     return srm_fail(err, SRM_EVALUE, "%s: id %d in row %d is outside [0, %d) (vocab_size)", names[k],
                                     row[t], r, c->vocab);
-            const int len = real_length(row, T[k]);
+            const int len = srm_seq_length(row, T[k]);
             if (len > maxT[k])
                 return srm_fail(err, SRM_EVALUE, "%s: row %d has %d tokens, more than the model's maximum %d",
                                 names[k], r, len, maxT[k]);
@@ -783,9 +610,9 @@ static void sort_batch(srm_reward *m, const srm_reward_items *it, const int32_t 
     int *order = m->order;
     int64_t *key = m->key;
     for (int b = 0; b < B; b++) {
-        const int lw = real_length(it->completion_tokens + (size_t)pw[b] * it->Tc, it->Tc);
-        const int ll = real_length(it->completion_tokens + (size_t)pl[b] * it->Tc, it->Tc);
-        const int lp = real_length(it->prompt_tokens + (size_t)pp[b] * it->Tp, it->Tp);
+        const int lw = srm_seq_length(it->completion_tokens + (size_t)pw[b] * it->Tc, it->Tc);
+        const int ll = srm_seq_length(it->completion_tokens + (size_t)pl[b] * it->Tc, it->Tc);
+        const int lp = srm_seq_length(it->prompt_tokens + (size_t)pp[b] * it->Tp, it->Tp);
         key[b] = (((int64_t)(lw > ll ? lw : ll) * (it->Tp + 1) + lp) << 31) + pp[b];
         order[b] = b;
     }

@@ -15,24 +15,14 @@
 
 #include "core/blas.h"
 #include "socialrm/rng.h"
+#include "socialrm/stack.h"
 #include "socialrm/testmodel.h"
-
-#define MAX_LAYERS 64
 
 typedef struct { /* one sequence kind of a chunk, packed */
     int32_t *ids, *pos; /* [N] token id and position of each real token */
     int *off;           /* [Bc+1] item b owns rows off[b]..off[b+1]-1 */
     int N;
 } packed_seqs;
-
-typedef struct { /* one pass of the decoder over one completion side */
-    float *e, *e_mean, *e_rstd; /* embedding [Nc,C], LN stats */
-    float **y;                  /* residual stream after each block: 3L+1 buffers [Nc,C] */
-    srm_attn_acts *self, *cross;
-    srm_ff_acts *ff;
-    float *hN, *f_mean, *f_rstd; /* final LN */
-    float *score, *r;            /* per-token head output [Nc], pooled reward [Bc] */
-} dec_side;
 
 typedef struct { /* activation sizes of one chunk */
     int Bc, np, nc[2];
@@ -46,23 +36,16 @@ typedef struct {
     int32_t *ids;     /* storage of the packed ids and positions below */
     int *offs;        /* storage of the offsets below */
     packed_seqs seq[3]; /* prompt, chosen, rejected */
-    /* encoder */
-    float *e, *e_mean, *e_rstd;
-    float **x; /* 2L+1 buffers [Np,C] */
-    srm_attn_acts *attn;
-    srm_ff_acts *ff;
-    float *mem, *m_mean, *m_rstd;
-    dec_side side[2];
-    /* backward scratch */
-    float *dmem, *dxa, *dxb, *dya, *dyb, *de, *dhN, *dscore, *dr[2], *loss;
+    srm_enc_acts enc;     /* the prompt encoder (its memory: enc.mem) */
+    srm_dec_acts side[2]; /* the decoder over chosen, rejected */
+    srm_stack_scratch g;  /* backward scratch */
+    float *dr[2], *loss;  /* [Bc] */
 } chunk_state;
 
 struct srm_testmodel {
     srm_testmodel_config cfg;
     srm_params *params;
-    size_t wte, wpe_p, wpe_c, lne_p_w, lne_p_b, lne_c_w, lne_c_b, lnf_e_w, lnf_e_b, lnf_d_w, lnf_d_b, head_w, head_b;
-    srm_attn_block enc_attn[MAX_LAYERS], dec_self[MAX_LAYERS], dec_cross[MAX_LAYERS];
-    srm_ff_block enc_ff[MAX_LAYERS], dec_ff[MAX_LAYERS];
+    srm_stack net;
     int n_chunks;
     chunk_state *chunks;
     int *order;   /* [max_batch]: batch items sorted by length (see loss_grad) */
@@ -72,103 +55,27 @@ struct srm_testmodel {
 
 srm_params *srm_testmodel_params(srm_testmodel *m) { return m->params; }
 
-static srm_status add1(srm_params *p, const char *name, int64_t d0, int64_t d1, size_t *off, srm_error *err) {
-    int64_t shape[2] = {d0, d1};
-    return srm_params_add(p, name, d1 > 0 ? 2 : 1, shape, off, err);
-}
-
 static srm_status register_params(srm_testmodel *m, srm_error *err) {
     const srm_testmodel_config *c = &m->cfg;
-    srm_params *p = m->params;
-    char name[SRM_PARAM_NAME_LEN];
-    SRM_TRY(add1(p, "wte", c->vocab, c->C, &m->wte, err));
-    SRM_TRY(add1(p, "wpe_prompt", c->max_tp, c->C, &m->wpe_p, err));
-    SRM_TRY(add1(p, "wpe_completion", c->max_tc, c->C, &m->wpe_c, err));
-    SRM_TRY(add1(p, "enc.ln_emb.weight", c->C, 0, &m->lne_p_w, err));
-    SRM_TRY(add1(p, "enc.ln_emb.bias", c->C, 0, &m->lne_p_b, err));
-    for (int l = 0; l < c->n_enc; l++) {
-        srm_attn_block *a = &m->enc_attn[l];
-        *a = (srm_attn_block){.C = c->C, .H = c->H, .postnorm = c->postnorm};
-        snprintf(name, sizeof name, "enc.%d.attn", l);
-        SRM_TRY(srm_attn_block_register(a, p, name, err));
-        srm_ff_block *f = &m->enc_ff[l];
-        *f = (srm_ff_block){.C = c->C, .F = c->F, .postnorm = c->postnorm, .gelu = c->gelu};
-        snprintf(name, sizeof name, "enc.%d.ff", l);
-        SRM_TRY(srm_ff_block_register(f, p, name, err));
-    }
-    SRM_TRY(add1(p, "enc.ln_f.weight", c->C, 0, &m->lnf_e_w, err));
-    SRM_TRY(add1(p, "enc.ln_f.bias", c->C, 0, &m->lnf_e_b, err));
-    SRM_TRY(add1(p, "dec.ln_emb.weight", c->C, 0, &m->lne_c_w, err));
-    SRM_TRY(add1(p, "dec.ln_emb.bias", c->C, 0, &m->lne_c_b, err));
-    for (int l = 0; l < c->n_dec; l++) {
-        srm_attn_block *a = &m->dec_self[l];
-        *a = (srm_attn_block){.C = c->C, .H = c->H, .postnorm = c->postnorm};
-        snprintf(name, sizeof name, "dec.%d.self", l);
-        SRM_TRY(srm_attn_block_register(a, p, name, err));
-        a = &m->dec_cross[l];
-        *a = (srm_attn_block){.C = c->C, .H = c->H, .Cm = c->C, .cross = 1, .postnorm = c->postnorm};
-        snprintf(name, sizeof name, "dec.%d.cross", l);
-        SRM_TRY(srm_attn_block_register(a, p, name, err));
-        srm_ff_block *f = &m->dec_ff[l];
-        *f = (srm_ff_block){.C = c->C, .F = c->F, .postnorm = c->postnorm, .gelu = c->gelu};
-        snprintf(name, sizeof name, "dec.%d.ff", l);
-        SRM_TRY(srm_ff_block_register(f, p, name, err));
-    }
-    SRM_TRY(add1(p, "dec.ln_f.weight", c->C, 0, &m->lnf_d_w, err));
-    SRM_TRY(add1(p, "dec.ln_f.bias", c->C, 0, &m->lnf_d_b, err));
-    SRM_TRY(add1(p, "head.weight", 1, c->C, &m->head_w, err));
-    SRM_TRY(add1(p, "head.bias", 1, 0, &m->head_b, err));
-    return SRM_OK;
+    const srm_stack_config sc = {c->vocab, c->C, c->H, c->F, c->n_enc, c->n_dec, c->max_tp, c->max_tc, c->postnorm,
+                                 c->gelu};
+    return srm_stack_register(&m->net, m->params, &sc, err);
 }
 
 /* Carve one chunk's activations for sizes z. With a counting arena (base NULL) this only measures;
  * pointer arrays (x, y, acts) must already exist. */
 static void layout_chunk(const srm_testmodel *m, chunk_state *s, srm_arena *ar, const chunk_sizes *z) {
-    const int C = m->cfg.C, Le = m->cfg.n_enc, Ld = m->cfg.n_dec;
-    const size_t np = (size_t)z->np * C;
-    s->e = srm_arena_take(ar, np);
-    s->e_mean = srm_arena_take(ar, (size_t)z->np);
-    s->e_rstd = srm_arena_take(ar, (size_t)z->np);
-    for (int i = 0; i < 2 * Le + 1; i++)
-        s->x[i] = srm_arena_take(ar, np);
-    for (int l = 0; l < Le; l++) {
-        srm_attn_acts_layout_packed(&s->attn[l], ar, &m->enc_attn[l], z->np, z->np, z->att_enc);
-        srm_ff_acts_layout(&s->ff[l], ar, &m->enc_ff[l], z->np, 1);
-    }
-    s->mem = srm_arena_take(ar, np);
-    s->m_mean = srm_arena_take(ar, (size_t)z->np);
-    s->m_rstd = srm_arena_take(ar, (size_t)z->np);
+    const int C = m->cfg.C;
+    const srm_seqs qp = {.packed = 1, .B = z->Bc, .N = z->np};
+    srm_enc_acts_layout(&s->enc, ar, &m->net, &qp, z->att_enc);
     int ncmax = 1;
     for (int k = 0; k < 2; k++) {
-        dec_side *d = &s->side[k];
-        const int Nc = z->nc[k];
-        const size_t nc = (size_t)Nc * C;
-        ncmax = Nc > ncmax ? Nc : ncmax;
-        d->e = srm_arena_take(ar, nc);
-        d->e_mean = srm_arena_take(ar, (size_t)Nc);
-        d->e_rstd = srm_arena_take(ar, (size_t)Nc);
-        for (int i = 0; i < 3 * Ld + 1; i++)
-            d->y[i] = srm_arena_take(ar, nc);
-        for (int l = 0; l < Ld; l++) {
-            srm_attn_acts_layout_packed(&d->self[l], ar, &m->dec_self[l], Nc, Nc, z->att_self[k]);
-            srm_attn_acts_layout_packed(&d->cross[l], ar, &m->dec_cross[l], Nc, z->np, z->att_cross[k]);
-            srm_ff_acts_layout(&d->ff[l], ar, &m->dec_ff[l], Nc, 1);
-        }
-        d->hN = srm_arena_take(ar, nc);
-        d->f_mean = srm_arena_take(ar, (size_t)Nc);
-        d->f_rstd = srm_arena_take(ar, (size_t)Nc);
-        d->score = srm_arena_take(ar, (size_t)Nc);
-        d->r = srm_arena_take(ar, (size_t)z->Bc);
+        const srm_seqs qc = {.packed = 1, .B = z->Bc, .N = z->nc[k]};
+        ncmax = z->nc[k] > ncmax ? z->nc[k] : ncmax;
+        srm_dec_acts_layout(&s->side[k], ar, &m->net, &qc, &qp, z->att_self[k], z->att_cross[k]);
     }
-    const size_t nc = (size_t)ncmax * C, nmax = np > nc ? np : nc;
-    s->dmem = srm_arena_take(ar, np);
-    s->dxa = srm_arena_take(ar, np);
-    s->dxb = srm_arena_take(ar, np);
-    s->dya = srm_arena_take(ar, nc);
-    s->dyb = srm_arena_take(ar, nc);
-    s->de = srm_arena_take(ar, nmax);
-    s->dhN = srm_arena_take(ar, nc);
-    s->dscore = srm_arena_take(ar, (size_t)(ncmax > z->Bc ? ncmax : z->Bc));
+    srm_stack_scratch_layout(&s->g, ar, (size_t)z->np * C, (size_t)ncmax * C,
+                             (size_t)(ncmax > z->Bc ? ncmax : z->Bc));
     s->dr[0] = srm_arena_take(ar, (size_t)z->Bc);
     s->dr[1] = srm_arena_take(ar, (size_t)z->Bc);
     s->loss = srm_arena_take(ar, (size_t)z->Bc);
@@ -180,33 +87,15 @@ static void free_chunk(chunk_state *s) {
     free(s->item_out);
     free(s->buf);
     free(s->grad);
-    free(s->x);
-    free(s->attn);
-    free(s->ff);
-    for (int k = 0; k < 2; k++) {
-        free(s->side[k].y);
-        free(s->side[k].self);
-        free(s->side[k].cross);
-        free(s->side[k].ff);
-    }
+    srm_enc_acts_free(&s->enc);
+    srm_dec_acts_free(&s->side[0]);
+    srm_dec_acts_free(&s->side[1]);
 }
 
 static srm_status alloc_chunk(const srm_testmodel *m, chunk_state *s, srm_error *err) {
-    const int Le = m->cfg.n_enc, Ld = m->cfg.n_dec;
-    s->x = srm_calloc((size_t)2 * Le + 1, sizeof(float *), "testmodel.x", err);
-    s->attn = srm_calloc((size_t)Le + 1, sizeof(srm_attn_acts), "testmodel.attn", err);
-    s->ff = srm_calloc((size_t)Le + 1, sizeof(srm_ff_acts), "testmodel.ff", err);
-    if (!s->x || !s->attn || !s->ff)
-        return SRM_ENOMEM;
-    for (int k = 0; k < 2; k++) {
-        dec_side *d = &s->side[k];
-        d->y = srm_calloc((size_t)3 * Ld + 1, sizeof(float *), "testmodel.y", err);
-        d->self = srm_calloc((size_t)Ld + 1, sizeof(srm_attn_acts), "testmodel.self", err);
-        d->cross = srm_calloc((size_t)Ld + 1, sizeof(srm_attn_acts), "testmodel.cross", err);
-        d->ff = srm_calloc((size_t)Ld + 1, sizeof(srm_ff_acts), "testmodel.ff", err);
-        if (!d->y || !d->self || !d->cross || !d->ff)
-            return SRM_ENOMEM;
-    }
+    SRM_TRY(srm_enc_acts_alloc(&s->enc, &m->net, err));
+    SRM_TRY(srm_dec_acts_alloc(&s->side[0], &m->net, err));
+    SRM_TRY(srm_dec_acts_alloc(&s->side[1], &m->net, err));
     /* the largest chunk: every item at full length */
     const int Bc = m->cfg.chunk, Tp = m->cfg.max_tp, Tc = m->cfg.max_tc;
     const size_t H = (size_t)m->cfg.H;
@@ -255,9 +144,9 @@ srm_status srm_testmodel_new(srm_testmodel **out, const srm_testmodel_config *cf
         return srm_fail(err, SRM_EVALUE,
                         "testmodel: need vocab >= 2, width a positive multiple of heads, hidden >= 1 "
                         "(got vocab %d, width %d, heads %d, hidden %d)", c->vocab, c->C, c->H, c->F);
-    if (c->n_enc < 0 || c->n_enc > MAX_LAYERS || c->n_dec < 0 || c->n_dec > MAX_LAYERS)
-        return srm_fail(err, SRM_EVALUE, "testmodel: layers must be in 0..%d (got %d, %d)", MAX_LAYERS, c->n_enc,
-                        c->n_dec);
+    if (c->n_enc < 0 || c->n_enc > SRM_STACK_MAX_LAYERS || c->n_dec < 0 || c->n_dec > SRM_STACK_MAX_LAYERS)
+        return srm_fail(err, SRM_EVALUE, "testmodel: layers must be in 0..%d (got %d, %d)", SRM_STACK_MAX_LAYERS,
+                        c->n_enc, c->n_dec);
     if (c->max_tp < 1 || c->max_tc < 1 || c->chunk < 1 || c->max_batch < 1)
         return srm_fail(err, SRM_EVALUE, "testmodel: max_tp, max_tc, chunk and max_batch must be >= 1");
     srm_testmodel *m = srm_calloc(1, sizeof *m, "testmodel", err);
@@ -299,58 +188,6 @@ srm_status srm_testmodel_new(srm_testmodel **out, const srm_testmodel_config *cf
 
 /* ---- forward / backward of one chunk ------------------------------------------------------- */
 
-static void decoder_forward(const srm_testmodel *m, chunk_state *s, dec_side *d, const packed_seqs *q, int Bc) {
-    const float *P = m->params->data;
-    const int C = m->cfg.C, Ld = m->cfg.n_dec, N = q->N;
-    const int *poff = s->seq[0].off;
-    srm_embedding_packed_forward(d->e, q->ids, q->pos, P + m->wte, P + m->wpe_c, N, C);
-    srm_layernorm_forward(d->y[0], d->e_mean, d->e_rstd, d->e, P + m->lne_c_w, P + m->lne_c_b, N, C);
-    for (int l = 0; l < Ld; l++) {
-        srm_attn_block_forward_packed(&m->dec_self[l], &d->self[l], d->y[3 * l + 1], d->y[3 * l], NULL, q->off,
-                                      NULL, P, Bc);
-        srm_attn_block_forward_packed(&m->dec_cross[l], &d->cross[l], d->y[3 * l + 2], d->y[3 * l + 1], s->mem,
-                                      q->off, poff, P, Bc);
-        srm_ff_block_forward(&m->dec_ff[l], &d->ff[l], d->y[3 * l + 3], d->y[3 * l + 2], P, N, 1);
-    }
-    srm_layernorm_forward(d->hN, d->f_mean, d->f_rstd, d->y[3 * Ld], P + m->lnf_d_w, P + m->lnf_d_b, N, C);
-    srm_linear_forward(d->score, d->hN, P + m->head_w, P + m->head_b, N, C, 1);
-    srm_meanpool_packed_forward(d->r, d->score, q->off, Bc, 1);
-}
-
-/* Accumulates the decoder's parameter gradients into G and its memory gradient into s->dmem. */
-static void decoder_backward(const srm_testmodel *m, chunk_state *s, dec_side *d, const float *dr,
-                             const packed_seqs *q, float *G, int Bc) {
-    const float *P = m->params->data;
-    const int C = m->cfg.C, Ld = m->cfg.n_dec, N = q->N;
-    const int *poff = s->seq[0].off;
-    const size_t n = (size_t)N * C;
-    memset(s->dscore, 0, (size_t)N * sizeof(float));
-    srm_meanpool_packed_backward(s->dscore, dr, q->off, Bc, 1);
-    memset(s->dhN, 0, n * sizeof(float));
-    srm_linear_backward(s->dhN, G + m->head_w, G + m->head_b, s->dscore, d->hN, P + m->head_w, N, C, 1);
-    float *dcur = s->dya, *dnext = s->dyb; /* dcur = gradient w.r.t. the stream after the block */
-    memset(dcur, 0, n * sizeof(float));
-    srm_layernorm_backward(dcur, G + m->lnf_d_w, G + m->lnf_d_b, s->dhN, d->y[3 * Ld], P + m->lnf_d_w, d->f_mean,
-                           d->f_rstd, N, C);
-    for (int l = Ld - 1; l >= 0; l--) {
-        memset(dnext, 0, n * sizeof(float));
-        srm_ff_block_backward(&m->dec_ff[l], &d->ff[l], dnext, G, dcur, d->y[3 * l + 2], P, N, 1);
-        float *t = dcur; dcur = dnext; dnext = t;
-        memset(dnext, 0, n * sizeof(float));
-        srm_attn_block_backward_packed(&m->dec_cross[l], &d->cross[l], dnext, s->dmem, G, dcur, d->y[3 * l + 1],
-                                       s->mem, q->off, poff, P, Bc);
-        t = dcur; dcur = dnext; dnext = t;
-        memset(dnext, 0, n * sizeof(float));
-        srm_attn_block_backward_packed(&m->dec_self[l], &d->self[l], dnext, NULL, G, dcur, d->y[3 * l], NULL, q->off,
-                                       NULL, P, Bc);
-        t = dcur; dcur = dnext; dnext = t;
-    }
-    memset(s->de, 0, n * sizeof(float));
-    srm_layernorm_backward(s->de, G + m->lne_c_w, G + m->lne_c_b, dcur, d->e, P + m->lne_c_w, d->e_mean, d->e_rstd, N,
-                           C);
-    srm_embedding_packed_backward(G + m->wte, G + m->wpe_c, s->de, q->ids, q->pos, N, C);
-}
-
 /* Pack items order[0..Bc) of a [B,T] id matrix: their real (non-zero) tokens with positions. */
 static void pack(packed_seqs *q, const int32_t *src, const int *order, int Bc, int T) {
     int n = 0;
@@ -368,34 +205,31 @@ static void pack(packed_seqs *q, const int32_t *src, const int *order, int Bc, i
     q->N = n;
 }
 
+/* The packed view of s->seq[k] for the stack. */
+static srm_seqs seqs_of(const packed_seqs *q, int Bc) {
+    return (srm_seqs){.packed = 1, .B = Bc, .N = q->N, .ids = q->ids, .pos = q->pos, .off = q->off};
+}
+
 /* Forward (and backward with want_grad) of the chunk's Bc packed items (s->seq), with activations
  * in `arena`. Writes the chunk's per-item losses and rewards to s->item_out and the chunk gradient
  * of (Σ loss) · inv_batch to s->grad. */
 static void run_chunk(const srm_testmodel *m, chunk_state *s, float *arena, int Bc, float inv_batch,
                       int want_grad) {
     const float *P = m->params->data;
-    const int C = m->cfg.C, Le = m->cfg.n_enc, H = m->cfg.H;
-    const packed_seqs *qp = &s->seq[0];
-    const int Np = qp->N, *poff = qp->off;
-    const size_t np = (size_t)Np * C;
-    chunk_sizes z = {Bc, Np, {s->seq[1].N, s->seq[2].N}, srm_attention_packed_size(poff, poff, Bc, H), {0, 0},
-                     {0, 0}};
+    const int C = m->cfg.C, H = m->cfg.H;
+    const srm_seqs q[3] = {seqs_of(&s->seq[0], Bc), seqs_of(&s->seq[1], Bc), seqs_of(&s->seq[2], Bc)};
+    const int Np = q[0].N, *poff = q[0].off;
+    chunk_sizes z = {Bc, Np, {q[1].N, q[2].N}, srm_attention_packed_size(poff, poff, Bc, H), {0, 0}, {0, 0}};
     for (int k = 0; k < 2; k++) {
-        z.att_self[k] = srm_attention_packed_size(s->seq[1 + k].off, s->seq[1 + k].off, Bc, H);
-        z.att_cross[k] = srm_attention_packed_size(s->seq[1 + k].off, poff, Bc, H);
+        z.att_self[k] = srm_attention_packed_size(q[1 + k].off, q[1 + k].off, Bc, H);
+        z.att_cross[k] = srm_attention_packed_size(q[1 + k].off, poff, Bc, H);
     }
     srm_arena ar = {arena, 0};
     layout_chunk(m, s, &ar, &z);
-    srm_embedding_packed_forward(s->e, qp->ids, qp->pos, P + m->wte, P + m->wpe_p, Np, C);
-    srm_layernorm_forward(s->x[0], s->e_mean, s->e_rstd, s->e, P + m->lne_p_w, P + m->lne_p_b, Np, C);
-    for (int l = 0; l < Le; l++) {
-        srm_attn_block_forward_packed(&m->enc_attn[l], &s->attn[l], s->x[2 * l + 1], s->x[2 * l], NULL, poff, NULL,
-                                      P, Bc);
-        srm_ff_block_forward(&m->enc_ff[l], &s->ff[l], s->x[2 * l + 2], s->x[2 * l + 1], P, Np, 1);
-    }
-    srm_layernorm_forward(s->mem, s->m_mean, s->m_rstd, s->x[2 * Le], P + m->lnf_e_w, P + m->lnf_e_b, Np, C);
-    decoder_forward(m, s, &s->side[0], &s->seq[1], Bc);
-    decoder_forward(m, s, &s->side[1], &s->seq[2], Bc);
+    const float *mem = s->enc.mem;
+    srm_encoder_forward(&m->net, &s->enc, &q[0], P);
+    srm_decoder_forward(&m->net, &s->side[0], &q[1], mem, &q[0], P);
+    srm_decoder_forward(&m->net, &s->side[1], &q[2], mem, &q[0], P);
     srm_bt_forward(s->loss, s->side[0].r, s->side[1].r, Bc);
     memcpy(s->item_out, s->loss, (size_t)Bc * sizeof(float));
     memcpy(s->item_out + Bc, s->side[0].r, (size_t)Bc * sizeof(float));
@@ -405,32 +239,16 @@ static void run_chunk(const srm_testmodel *m, chunk_state *s, float *arena, int 
 
     float *G = s->grad;
     memset(G, 0, m->params->n * sizeof(float));
-    float *dl = s->dscore; /* reuse as the constant dloss vector before the decoders need it */
+    float *dl = s->g.dscore; /* reuse as the constant dloss vector before the decoders need it */
     for (int b = 0; b < Bc; b++)
         dl[b] = inv_batch;
     memset(s->dr[0], 0, (size_t)Bc * sizeof(float));
     memset(s->dr[1], 0, (size_t)Bc * sizeof(float));
     srm_bt_backward(s->dr[0], s->dr[1], dl, s->side[0].r, s->side[1].r, Bc);
-    memset(s->dmem, 0, np * sizeof(float));
-    decoder_backward(m, s, &s->side[0], s->dr[0], &s->seq[1], G, Bc);
-    decoder_backward(m, s, &s->side[1], s->dr[1], &s->seq[2], G, Bc);
-    float *dcur = s->dxa, *dnext = s->dxb;
-    memset(dcur, 0, np * sizeof(float));
-    srm_layernorm_backward(dcur, G + m->lnf_e_w, G + m->lnf_e_b, s->dmem, s->x[2 * Le], P + m->lnf_e_w, s->m_mean,
-                           s->m_rstd, Np, C);
-    for (int l = Le - 1; l >= 0; l--) {
-        memset(dnext, 0, np * sizeof(float));
-        srm_ff_block_backward(&m->enc_ff[l], &s->ff[l], dnext, G, dcur, s->x[2 * l + 1], P, Np, 1);
-        float *t = dcur; dcur = dnext; dnext = t;
-        memset(dnext, 0, np * sizeof(float));
-        srm_attn_block_backward_packed(&m->enc_attn[l], &s->attn[l], dnext, NULL, G, dcur, s->x[2 * l], NULL, poff,
-                                       NULL, P, Bc);
-        t = dcur; dcur = dnext; dnext = t;
-    }
-    memset(s->de, 0, np * sizeof(float));
-    srm_layernorm_backward(s->de, G + m->lne_p_w, G + m->lne_p_b, dcur, s->e, P + m->lne_p_w, s->e_mean, s->e_rstd,
-                           Np, C);
-    srm_embedding_packed_backward(G + m->wte, G + m->wpe_p, s->de, qp->ids, qp->pos, Np, C);
+    memset(s->g.dmem, 0, (size_t)Np * C * sizeof(float));
+    srm_decoder_backward(&m->net, &s->side[0], &s->g, s->g.dmem, G, s->dr[0], &q[1], mem, &q[0], P);
+    srm_decoder_backward(&m->net, &s->side[1], &s->g, s->g.dmem, G, s->dr[1], &q[2], mem, &q[0], P);
+    srm_encoder_backward(&m->net, &s->enc, &s->g, G, s->g.dmem, &q[0], P);
 }
 
 static srm_status check_ids(const int32_t *ids, size_t n, int vocab, const char *name, srm_error *err) {
@@ -472,13 +290,6 @@ static srm_status check_batch_size(const srm_testmodel *m, int B, srm_error *err
     return SRM_OK;
 }
 
-/* Position after the last real token of a row (the sort key of loss_grad). */
-static int real_length(const int32_t *ids, int T) {
-    int n = T;
-    while (n > 0 && ids[n - 1] == 0)
-        n--;
-    return n;
-}
 
 /* The unchecked step: loss and (optionally) params->grad.
  *
@@ -493,8 +304,9 @@ static void loss_grad(srm_testmodel *m, const int32_t *prompt, int Tp, const int
     const float inv_batch = 1.0f / (float)B;
     int *order = m->order, *key = m->length;
     for (int b = 0; b < B; b++) {
-        int lw = real_length(chosen + (size_t)b * Tc, Tc), ll = real_length(rejected + (size_t)b * Tc, Tc);
-        key[b] = (lw > ll ? lw : ll) * (Tp + 1) + real_length(prompt + (size_t)b * Tp, Tp);
+        const int lw = srm_seq_length(chosen + (size_t)b * Tc, Tc);
+        const int ll = srm_seq_length(rejected + (size_t)b * Tc, Tc);
+        key[b] = (lw > ll ? lw : ll) * (Tp + 1) + srm_seq_length(prompt + (size_t)b * Tp, Tp);
         order[b] = b;
     }
     for (int i = 1; i < B; i++) { /* stable insertion sort by key (B <= a few hundred) */

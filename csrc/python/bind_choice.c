@@ -65,22 +65,69 @@ static int dict_long(PyObject *d, const char *key, long long *out) {
     return 1;
 }
 
-static int dict_array(PyObject *d, const char *key, int typenum, npy_intp len, PyArrayObject **out) {
-    PyObject *v = PyDict_GetItemString(d, key);
+/* An optional vector argument: absent (NULL) or None gives *out = NULL and 0; else *out is a new
+ * reference to a `typenum` [len] array (finite if `finite`) and 0, or -1 with an exception naming
+ * the argument. `per` (e.g. " (one per voter)") follows the expected count in the message. */
+static int opt_vector(PyObject *o, int typenum, npy_intp len, const char *name, const char *per, int finite,
+                      PyArrayObject **out) {
     *out = NULL;
-    if (v == NULL || v == Py_None)
+    if (o == NULL || o == Py_None)
         return 0;
-    *out = srm_py_array(v, typenum, 1, key);
+    *out = srm_py_array(o, typenum, 1, name);
     if (*out == NULL)
         return -1;
     if (PyArray_DIM(*out, 0) != len) {
-        PyErr_Format(PyExc_ValueError, "%s: expected %zd entries, got %zd", key, (Py_ssize_t)len,
+        PyErr_Format(PyExc_ValueError, "%s: expected %zd entries%s, got %zd", name, (Py_ssize_t)len, per,
                      (Py_ssize_t)PyArray_DIM(*out, 0));
         return -1;
     }
-    if (typenum == NPY_FLOAT64 && srm_py_require_finite(*out, key) < 0)
+    if (finite && srm_py_require_finite(*out, name) < 0)
         return -1;
-    return 1;
+    return 0;
+}
+
+static int dict_array(PyObject *d, const char *key, int typenum, npy_intp len, PyArrayObject **out) {
+    return opt_vector(PyDict_GetItemString(d, key), typenum, len, key, "", typenum == NPY_FLOAT64, out);
+}
+
+/* A float64 [M, M] matrix argument with 1 <= M <= max_m, or NULL with ValueError naming it. */
+static PyArrayObject *square_matrix(PyObject *o, const char *name, npy_intp max_m) {
+    PyArrayObject *a = srm_py_array(o, NPY_FLOAT64, 2, name);
+    if (a == NULL)
+        return NULL;
+    const npy_intp m = PyArray_DIM(a, 0);
+    if (PyArray_DIM(a, 1) != m || m < 1 || m > max_m) {
+        Py_DECREF(a);
+        PyErr_Format(PyExc_ValueError, "%s: expected a square, non-empty [M, M] matrix", name);
+        return NULL;
+    }
+    return a;
+}
+
+/* New float64 [m, m] arrays for the support and margin matrices; -1 if either failed. */
+static int new_support_margins(npy_intp m, PyObject **support, PyObject **margins) {
+    npy_intp dims[2] = {m, m};
+    *support = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
+    *margins = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
+    return *support == NULL || *margins == NULL ? -1 : 0;
+}
+
+/* (a, b), or NULL with the error raised if st failed. */
+static PyObject *pair_result(srm_status st, const srm_error *err, PyObject *a, PyObject *b) {
+    if (st != SRM_OK)
+        return srm_py_raise(st, err);
+    return PyTuple_Pack(2, a, b);
+}
+
+/* The end of a call that turned the array `in` into the new array `out`: releases `in`; returns
+ * `out`, or NULL with the error raised (and `out` released) if st failed. */
+static PyObject *in_to_out(srm_status st, const srm_error *err, PyArrayObject *in, PyObject *out) {
+    Py_DECREF(in);
+    if (st != SRM_OK) {
+        Py_DECREF(out);
+        return srm_py_raise(st, err);
+    }
+    return out;
 }
 
 int srm_py_rule_spec_from(PyObject *d, int32_t m, int64_t n, srm_py_rule_spec *out) {
@@ -183,10 +230,7 @@ static PyObject *py_margins(PyObject *self, PyObject *args) {
     PyObject *support = NULL, *margins = NULL, *res = NULL;
     if (srm_py_profile_from(lv, w, Py_None, &p) < 0)
         goto done;
-    npy_intp dims[2] = {p.view.n_candidates, p.view.n_candidates};
-    support = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
-    margins = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
-    if (support == NULL || margins == NULL)
+    if (new_support_margins(p.view.n_candidates, &support, &margins) < 0)
         goto done;
     srm_error err;
     srm_error_clear(&err);
@@ -195,11 +239,8 @@ static PyObject *py_margins(PyObject *self, PyObject *args) {
                                                     (double *)PyArray_DATA((PyArrayObject *)support),
                                                     (double *)PyArray_DATA((PyArrayObject *)margins),
                                                     parse_threads(n_threads), &err);
-    Py_END_ALLOW_THREADS if (st != SRM_OK) {
-        srm_py_raise(st, &err);
-        goto done;
-    }
-    res = PyTuple_Pack(2, support, margins);
+    Py_END_ALLOW_THREADS;
+    res = pair_result(st, &err, support, margins);
 done:
     Py_XDECREF(support);
     Py_XDECREF(margins);
@@ -221,24 +262,13 @@ static PyObject *py_margins_from_scores(PyObject *self, PyObject *args) {
     if (scores == NULL)
         goto done;
     const npy_intp n = PyArray_DIM(scores, 0), m = PyArray_DIM(scores, 1);
-    if (w != Py_None) {
-        weights = srm_py_array(w, NPY_FLOAT64, 1, "weights");
-        if (weights == NULL)
-            goto done;
-        if (PyArray_DIM(weights, 0) != n) {
-            PyErr_Format(PyExc_ValueError, "weights: expected %zd entries (one per voter), got %zd", (Py_ssize_t)n,
-                         (Py_ssize_t)PyArray_DIM(weights, 0));
-            goto done;
-        }
-    }
+    if (opt_vector(w, NPY_FLOAT64, n, "weights", " (one per voter)", 0, &weights) < 0)
+        goto done;
     if (m > INT32_MAX / 2) {
         PyErr_SetString(PyExc_ValueError, "scores: too many candidates");
         goto done;
     }
-    npy_intp dims[2] = {m, m};
-    support = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
-    margins = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
-    if (support == NULL || margins == NULL)
+    if (new_support_margins(m, &support, &margins) < 0)
         goto done;
     srm_error err;
     srm_error_clear(&err);
@@ -250,11 +280,8 @@ static PyObject *py_margins_from_scores(PyObject *self, PyObject *args) {
                                     parse_threads(n_threads), &err);
     else st = srm_margins_from_scores_f64((const double *)PyArray_DATA(scores), wp, n, (int32_t)m, sp, mp,
                                           parse_threads(n_threads), &err);
-    Py_END_ALLOW_THREADS if (st != SRM_OK) {
-        srm_py_raise(st, &err);
-        goto done;
-    }
-    res = PyTuple_Pack(2, support, margins);
+    Py_END_ALLOW_THREADS;
+    res = pair_result(st, &err, support, margins);
 done:
     Py_XDECREF(scores);
     Py_XDECREF(weights);
@@ -282,12 +309,8 @@ static PyObject *py_levels_from_scores(PyObject *self, PyObject *args) {
     srm_status st;
     Py_BEGIN_ALLOW_THREADS st = srm_levels_from_scores_f64((const double *)PyArray_DATA(scores), dims[0], (int32_t)dims[1],
                                                            (int32_t *)PyArray_DATA((PyArrayObject *)levels), &err);
-    Py_END_ALLOW_THREADS Py_DECREF(scores);
-    if (st != SRM_OK) {
-        Py_DECREF(levels);
-        return srm_py_raise(st, &err);
-    }
-    return levels;
+    Py_END_ALLOW_THREADS;
+    return in_to_out(st, &err, scores, levels);
 }
 
 static PyObject *py_levels_from_rankings(PyObject *self, PyObject *args) {
@@ -312,12 +335,8 @@ static PyObject *py_levels_from_rankings(PyObject *self, PyObject *args) {
     const npy_intp L = PyArray_DIM(r, 1);
     Py_BEGIN_ALLOW_THREADS st = srm_levels_from_rankings(rp, dims[0], (int32_t)L, (int32_t)m,
                                                          (int32_t *)PyArray_DATA((PyArrayObject *)levels), &err);
-    Py_END_ALLOW_THREADS Py_DECREF(r);
-    if (st != SRM_OK) {
-        Py_DECREF(levels);
-        return srm_py_raise(st, &err);
-    }
-    return levels;
+    Py_END_ALLOW_THREADS;
+    return in_to_out(st, &err, r, levels);
 }
 
 static PyObject *py_restrict(PyObject *self, PyObject *args) {
@@ -350,11 +369,7 @@ static PyObject *py_restrict(PyObject *self, PyObject *args) {
     srm_status st = srm_profile_restrict(&p.view, (const int32_t *)PyArray_DATA(cands), (int32_t)k,
                                          (int32_t *)PyArray_DATA((PyArrayObject *)levels),
                                          utils != Py_None ? (double *)PyArray_DATA((PyArrayObject *)utils) : NULL, &err);
-    if (st != SRM_OK) {
-        srm_py_raise(st, &err);
-        goto done;
-    }
-    res = PyTuple_Pack(2, levels, utils);
+    res = pair_result(st, &err, levels, utils);
 done:
     Py_XDECREF(cands);
     Py_XDECREF(levels);
@@ -397,15 +412,8 @@ static PyObject *py_aggregate(PyObject *self, PyObject *args) {
     srm_error_clear(&err);
     srm_status st;
     if (winners_only) {
-        if (active_obj != Py_None) {
-            active = srm_py_array(active_obj, NPY_UINT8, 1, "active");
-            if (active == NULL)
-                goto done;
-            if (PyArray_DIM(active, 0) != m) {
-                PyErr_Format(PyExc_ValueError, "active: expected %zd entries", (Py_ssize_t)m);
-                goto done;
-            }
-        }
+        if (opt_vector(active_obj, NPY_UINT8, m, "active", "", 0, &active) < 0)
+            goto done;
         levels = PyArray_SimpleNew(1, &m, NPY_UINT8);
         if (levels == NULL)
             goto done;
@@ -428,11 +436,8 @@ static PyObject *py_aggregate(PyObject *self, PyObject *args) {
     const double *s0 = sup[0] ? (const double *)PyArray_DATA(sup[0]) : NULL;
     const double *s1 = sup[1] ? (const double *)PyArray_DATA(sup[1]) : NULL;
     Py_BEGIN_ALLOW_THREADS st = srm_aggregate_with_support(&p.view, &s.spec, s0, s1, lp, sp, &err);
-    Py_END_ALLOW_THREADS if (st != SRM_OK) {
-        srm_py_raise(st, &err);
-        goto done;
-    }
-    res = PyTuple_Pack(2, levels, scores);
+    Py_END_ALLOW_THREADS;
+    res = pair_result(st, &err, levels, scores);
 done:
     Py_XDECREF(active);
     Py_XDECREF(sup[0]);
@@ -487,25 +492,14 @@ static PyObject *py_kemeny(PyObject *self, PyObject *args) {
     long long max_orders = 0;
     if (!PyArg_ParseTuple(args, "OOiiL", &cost_obj, &tb_obj, &limit, &allow, &max_orders))
         return NULL;
-    PyArrayObject *cost = srm_py_array(cost_obj, NPY_FLOAT64, 2, "cost"), *tb = NULL;
+    PyArrayObject *cost = square_matrix(cost_obj, "cost", 4096), *tb = NULL;
     PyObject *order = NULL, *optima = Py_None, *res = NULL;
     Py_INCREF(Py_None);
     if (cost == NULL)
         goto done;
     npy_intp m = PyArray_DIM(cost, 0);
-    if (PyArray_DIM(cost, 1) != m || m < 1 || m > 4096) {
-        PyErr_SetString(PyExc_ValueError, "cost: expected a square, non-empty [M, M] matrix");
+    if (opt_vector(tb_obj, NPY_INT32, m, "tie_break", "", 0, &tb) < 0)
         goto done;
-    }
-    if (tb_obj != Py_None) {
-        tb = srm_py_array(tb_obj, NPY_INT32, 1, "tie_break");
-        if (tb == NULL)
-            goto done;
-        if (PyArray_DIM(tb, 0) != m) {
-            PyErr_Format(PyExc_ValueError, "tie_break: expected %zd entries", (Py_ssize_t)m);
-            goto done;
-        }
-    }
     order = PyArray_SimpleNew(1, &m, NPY_INT32);
     if (order == NULL)
         goto done;
@@ -552,15 +546,10 @@ static PyObject *py_maximal_lottery(PyObject *self, PyObject *args) {
     PyObject *mo;
     if (!PyArg_ParseTuple(args, "O", &mo))
         return NULL;
-    PyArrayObject *M = srm_py_array(mo, NPY_FLOAT64, 2, "margins");
+    PyArrayObject *M = square_matrix(mo, "margins", NPY_MAX_INTP);
     if (M == NULL)
         return NULL;
     npy_intp m = PyArray_DIM(M, 0);
-    if (PyArray_DIM(M, 1) != m || m < 1) {
-        Py_DECREF(M);
-        PyErr_SetString(PyExc_ValueError, "margins: expected a square, non-empty [M, M] matrix");
-        return NULL;
-    }
     PyObject *p = PyArray_SimpleNew(1, &m, NPY_FLOAT64);
     if (p == NULL) {
         Py_DECREF(M);
@@ -571,12 +560,8 @@ static PyObject *py_maximal_lottery(PyObject *self, PyObject *args) {
     srm_status st;
     Py_BEGIN_ALLOW_THREADS st = srm_maximal_lottery((const double *)PyArray_DATA(M), (int32_t)m,
                                                     (double *)PyArray_DATA((PyArrayObject *)p), &err);
-    Py_END_ALLOW_THREADS Py_DECREF(M);
-    if (st != SRM_OK) {
-        Py_DECREF(p);
-        return srm_py_raise(st, &err);
-    }
-    return p;
+    Py_END_ALLOW_THREADS;
+    return in_to_out(st, &err, M, p);
 }
 
 static PyObject *py_random_ballot_lottery(PyObject *self, PyObject *args) {

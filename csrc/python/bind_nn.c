@@ -6,6 +6,7 @@
  * from zero). Inputs are validated here (dtype, shape, finiteness, id ranges, mask values); the C
  * kernels themselves cannot fail. */
 #include "bind_nn.h"
+#include "bind_params.h"
 #include "binding.h"
 
 #include <string.h>
@@ -18,42 +19,25 @@
 #include "socialrm/params.h"
 #include "socialrm/testmodel.h"
 
-#define MAX_ARRAYS 24
-
-/* Arrays owned by one call: inputs and outputs, released together at the single exit. */
-typedef struct {
-    PyArrayObject *a[MAX_ARRAYS];
-    int n;
-} arrays;
-
-static void arrays_release(arrays *h) {
-    for (int i = 0; i < h->n; i++)
-        Py_XDECREF(h->a[i]);
-    h->n = 0;
-}
-
-static PyArrayObject *keep(arrays *h, PyArrayObject *a) {
-    if (a)
-        h->a[h->n++] = a;
-    return a;
-}
+/* Arrays owned by one call (srm_py_arrays h): inputs and outputs, released together at the single exit. */
 
 /* float32, C-contiguous, finite, of the given rank. */
-static PyArrayObject *in_f32(arrays *h, PyObject *o, int ndim, const char *name) {
-    PyArrayObject *a = keep(h, srm_py_array(o, NPY_FLOAT32, ndim, name));
+static PyArrayObject *in_f32(srm_py_arrays *h, PyObject *o, int ndim, const char *name) {
+    PyArrayObject *a = srm_py_keep(h, srm_py_array(o, NPY_FLOAT32, ndim, name));
     if (a && srm_py_require_finite(a, name) < 0)
         return NULL;
     return a;
 }
 
 /* uint8 0/1 mask (bool arrays convert), or NULL for None (no mask) with *ok = 1. */
-static const uint8_t *in_mask(arrays *h, PyObject *o, int ndim, npy_intp d0, npy_intp d1, const char *name, int *ok) {
+static const uint8_t *in_mask(srm_py_arrays *h, PyObject *o, int ndim, npy_intp d0, npy_intp d1, const char *name,
+                              int *ok) {
     *ok = 0;
     if (o == NULL || o == Py_None) {
         *ok = 1;
         return NULL;
     }
-    PyArrayObject *a = keep(h, srm_py_array(o, NPY_UINT8, ndim, name));
+    PyArrayObject *a = srm_py_keep(h, srm_py_array(o, NPY_UINT8, ndim, name));
     if (!a)
         return NULL;
     if (PyArray_DIM(a, 0) != d0 || PyArray_DIM(a, 1) != d1) {
@@ -69,10 +53,6 @@ static const uint8_t *in_mask(arrays *h, PyObject *o, int ndim, npy_intp d0, npy
         }
     *ok = 1;
     return m;
-}
-
-static PyArrayObject *out_zeros(arrays *h, int ndim, const npy_intp *dims) {
-    return keep(h, (PyArrayObject *)PyArray_ZEROS(ndim, (npy_intp *)dims, NPY_FLOAT32, 0));
 }
 
 static float *F(PyArrayObject *a) { return a ? (float *)PyArray_DATA(a) : NULL; }
@@ -97,7 +77,7 @@ static int positive(npy_intp v, const char *name, const char *what) {
 }
 
 /* Steals the listed arrays from h into a tuple (they are removed from h). */
-static PyObject *tuple_of(arrays *h, int n, PyArrayObject **outs) {
+static PyObject *tuple_of(srm_py_arrays *h, int n, PyArrayObject **outs) {
     PyObject *t = PyTuple_New(n);
     if (!t)
         return NULL;
@@ -113,10 +93,10 @@ static PyObject *tuple_of(arrays *h, int n, PyArrayObject **outs) {
 static PyObject *nn_embedding(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"ids", "wte", "wpe", "dout", NULL};
     PyObject *o_ids, *o_wte, *o_wpe, *o_dout, *res = NULL;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO", kws, &o_ids, &o_wte, &o_wpe, &o_dout))
         return NULL;
-    PyArrayObject *ids = keep(&h, srm_py_array(o_ids, NPY_INT32, 2, "ids"));
+    PyArrayObject *ids = srm_py_keep(&h, srm_py_array(o_ids, NPY_INT32, 2, "ids"));
     PyArrayObject *wte = in_f32(&h, o_wte, 2, "wte");
     PyArrayObject *wpe = o_wpe == Py_None ? NULL : in_f32(&h, o_wpe, 2, "wpe");
     PyArrayObject *dout = in_f32(&h, o_dout, 3, "dout");
@@ -139,8 +119,8 @@ static PyObject *nn_embedding(PyObject *self, PyObject *args, PyObject *kw) {
             goto done;
         }
     npy_intp d_out[3] = {B, T, C};
-    PyArrayObject *outs[3] = {out_zeros(&h, 3, d_out), out_zeros(&h, 2, PyArray_DIMS(wte)),
-                              wpe ? out_zeros(&h, 2, PyArray_DIMS(wpe)) : NULL};
+    PyArrayObject *outs[3] = {srm_py_zeros(&h, 3, d_out), srm_py_zeros(&h, 2, PyArray_DIMS(wte)),
+                              wpe ? srm_py_zeros(&h, 2, PyArray_DIMS(wpe)) : NULL};
     if (!outs[0] || !outs[1] || (wpe && !outs[2]))
         goto done;
     srm_embedding_forward(F(outs[0]), id, F(wte), F(wpe), (int)B, (int)T, (int)C);
@@ -150,7 +130,7 @@ static PyObject *nn_embedding(PyObject *self, PyObject *args, PyObject *kw) {
     }
     res = tuple_of(&h, 3, outs);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
@@ -158,7 +138,7 @@ static PyObject *nn_linear(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"inp", "weight", "bias", "dout", "naive", NULL};
     PyObject *o_x, *o_w, *o_b, *o_d, *res = NULL;
     int naive = 0;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|p", kws, &o_x, &o_w, &o_b, &o_d, &naive))
         return NULL;
     PyArrayObject *x = in_f32(&h, o_x, 2, "inp"), *w = x ? in_f32(&h, o_w, 2, "weight") : NULL;
@@ -172,8 +152,8 @@ static PyObject *nn_linear(PyObject *self, PyObject *args, PyObject *kw) {
         dim_is(d, 0, N, "dout", "rows") || dim_is(d, 1, OC, "dout", "output width"))
         goto done;
     npy_intp dy[2] = {N, OC}, db[1] = {OC};
-    PyArrayObject *outs[4] = {out_zeros(&h, 2, dy), out_zeros(&h, 2, PyArray_DIMS(x)), out_zeros(&h, 2, PyArray_DIMS(w)),
-                              out_zeros(&h, 1, db)};
+    PyArrayObject *outs[4] = {srm_py_zeros(&h, 2, dy), srm_py_zeros(&h, 2, PyArray_DIMS(x)),
+                              srm_py_zeros(&h, 2, PyArray_DIMS(w)), srm_py_zeros(&h, 1, db)};
     if (!outs[0] || !outs[1] || !outs[2] || !outs[3])
         goto done;
     if (naive) {
@@ -185,14 +165,14 @@ static PyObject *nn_linear(PyObject *self, PyObject *args, PyObject *kw) {
     }
     res = tuple_of(&h, 4, outs);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
 static PyObject *nn_layernorm(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"inp", "weight", "bias", "dout", NULL};
     PyObject *o_x, *o_w, *o_b, *o_d, *res = NULL;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO", kws, &o_x, &o_w, &o_b, &o_d))
         return NULL;
     PyArrayObject *x = in_f32(&h, o_x, 2, "inp"), *w = x ? in_f32(&h, o_w, 1, "weight") : NULL;
@@ -204,16 +184,16 @@ static PyObject *nn_layernorm(PyObject *self, PyObject *args, PyObject *kw) {
         dim_is(b, 0, C, "bias", "width") || dim_is(d, 0, N, "dout", "rows") || dim_is(d, 1, C, "dout", "width"))
         goto done;
     npy_intp dn[1] = {N};
-    PyArrayObject *outs[4] = {out_zeros(&h, 2, PyArray_DIMS(x)), out_zeros(&h, 2, PyArray_DIMS(x)),
-                              out_zeros(&h, 1, PyArray_DIMS(w)), out_zeros(&h, 1, PyArray_DIMS(w))};
-    PyArrayObject *mean = out_zeros(&h, 1, dn), *rstd = out_zeros(&h, 1, dn);
+    PyArrayObject *outs[4] = {srm_py_zeros(&h, 2, PyArray_DIMS(x)), srm_py_zeros(&h, 2, PyArray_DIMS(x)),
+                              srm_py_zeros(&h, 1, PyArray_DIMS(w)), srm_py_zeros(&h, 1, PyArray_DIMS(w))};
+    PyArrayObject *mean = srm_py_zeros(&h, 1, dn), *rstd = srm_py_zeros(&h, 1, dn);
     if (!outs[0] || !outs[1] || !outs[2] || !outs[3] || !mean || !rstd)
         goto done;
     srm_layernorm_forward(F(outs[0]), F(mean), F(rstd), F(x), F(w), F(b), (int)N, (int)C);
     srm_layernorm_backward(F(outs[1]), F(outs[2]), F(outs[3]), F(d), F(x), F(w), F(mean), F(rstd), (int)N, (int)C);
     res = tuple_of(&h, 4, outs);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
@@ -233,7 +213,7 @@ static PyObject *nn_gelu(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"inp", "dout", "approximate", NULL};
     PyObject *o_x, *o_d, *res = NULL;
     const char *approx = "tanh";
-    arrays h = {0};
+    srm_py_arrays h = {0};
     srm_gelu_kind kind;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|s", kws, &o_x, &o_d, &approx) || parse_gelu(approx, &kind) < 0)
         return NULL;
@@ -244,15 +224,15 @@ static PyObject *nn_gelu(PyObject *self, PyObject *args, PyObject *kw) {
         PyErr_SetString(PyExc_ValueError, "dout: must have the shape of inp");
         goto done;
     }
-    PyArrayObject *outs[2] = {out_zeros(&h, PyArray_NDIM(x), PyArray_DIMS(x)),
-                              out_zeros(&h, PyArray_NDIM(x), PyArray_DIMS(x))};
+    PyArrayObject *outs[2] = {srm_py_zeros(&h, PyArray_NDIM(x), PyArray_DIMS(x)),
+                              srm_py_zeros(&h, PyArray_NDIM(x), PyArray_DIMS(x))};
     if (!outs[0] || !outs[1])
         goto done;
     srm_gelu_forward(F(outs[0]), F(x), (size_t)PyArray_SIZE(x), kind);
     srm_gelu_backward(F(outs[1]), F(d), F(x), (size_t)PyArray_SIZE(x), kind);
     res = tuple_of(&h, 2, outs);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
@@ -260,7 +240,7 @@ static PyObject *nn_attention(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"q", "k", "v", "qmask", "kmask", "heads", "dout", NULL};
     PyObject *o_q, *o_k, *o_v, *o_qm, *o_km, *o_d, *res = NULL;
     int H;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOiO", kws, &o_q, &o_k, &o_v, &o_qm, &o_km, &H, &o_d))
         return NULL;
     PyArrayObject *q = in_f32(&h, o_q, 3, "q"), *k = q ? in_f32(&h, o_k, 3, "k") : NULL;
@@ -285,8 +265,9 @@ static PyObject *nn_attention(PyObject *self, PyObject *args, PyObject *kw) {
     if (!ok)
         goto done;
     npy_intp da[4] = {B, H, T, Tk};
-    PyArrayObject *outs[5] = {out_zeros(&h, 3, PyArray_DIMS(q)), out_zeros(&h, 4, da), out_zeros(&h, 3, PyArray_DIMS(q)),
-                              out_zeros(&h, 3, PyArray_DIMS(k)), out_zeros(&h, 3, PyArray_DIMS(v))};
+    PyArrayObject *outs[5] = {srm_py_zeros(&h, 3, PyArray_DIMS(q)), srm_py_zeros(&h, 4, da),
+                              srm_py_zeros(&h, 3, PyArray_DIMS(q)), srm_py_zeros(&h, 3, PyArray_DIMS(k)),
+                              srm_py_zeros(&h, 3, PyArray_DIMS(v))};
     for (int i = 0; i < 5; i++)
         if (!outs[i])
             goto done;
@@ -298,14 +279,14 @@ static PyObject *nn_attention(PyObject *self, PyObject *args, PyObject *kw) {
     Py_END_ALLOW_THREADS;
     res = tuple_of(&h, 5, outs);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
 static PyObject *nn_meanpool(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"inp", "mask", "dout", NULL};
     PyObject *o_x, *o_m, *o_d, *res = NULL;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO", kws, &o_x, &o_m, &o_d))
         return NULL;
     PyArrayObject *x = in_f32(&h, o_x, 3, "inp"), *d = x ? in_f32(&h, o_d, 2, "dout") : NULL;
@@ -320,14 +301,14 @@ static PyObject *nn_meanpool(PyObject *self, PyObject *args, PyObject *kw) {
     if (!ok)
         goto done;
     npy_intp dy[2] = {B, C};
-    PyArrayObject *outs[2] = {out_zeros(&h, 2, dy), out_zeros(&h, 3, PyArray_DIMS(x))};
+    PyArrayObject *outs[2] = {srm_py_zeros(&h, 2, dy), srm_py_zeros(&h, 3, PyArray_DIMS(x))};
     if (!outs[0] || !outs[1])
         goto done;
     srm_meanpool_forward(F(outs[0]), F(x), m, (int)B, (int)T, (int)C);
     srm_meanpool_backward(F(outs[1]), F(d), m, (int)B, (int)T, (int)C);
     res = tuple_of(&h, 2, outs);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
@@ -336,7 +317,7 @@ static PyObject *nn_sampler(PyObject *self, PyObject *args, PyObject *kw) {
     PyObject *o_mu, *o_d, *res = NULL;
     float s;
     unsigned long long seed, stream, index;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OfKKKO", kws, &o_mu, &s, &seed, &stream, &index, &o_d))
         return NULL;
     if (!isfinite(s)) {
@@ -351,8 +332,8 @@ static PyObject *nn_sampler(PyObject *self, PyObject *args, PyObject *kw) {
         dim_is(d, 1, D, "dout", "dimensions"))
         goto done;
     npy_intp d1[1] = {1};
-    PyArrayObject *outs[4] = {out_zeros(&h, 2, PyArray_DIMS(mu)), out_zeros(&h, 2, PyArray_DIMS(mu)),
-                              out_zeros(&h, 2, PyArray_DIMS(mu)), out_zeros(&h, 1, d1)};
+    PyArrayObject *outs[4] = {srm_py_zeros(&h, 2, PyArray_DIMS(mu)), srm_py_zeros(&h, 2, PyArray_DIMS(mu)),
+                              srm_py_zeros(&h, 2, PyArray_DIMS(mu)), srm_py_zeros(&h, 1, d1)};
     for (int i = 0; i < 4; i++)
         if (!outs[i])
             goto done;
@@ -360,14 +341,14 @@ static PyObject *nn_sampler(PyObject *self, PyObject *args, PyObject *kw) {
     srm_sampler_backward(F(outs[2]), F(outs[3]), F(d), F(outs[1]), &s, (int)B, (int)D);
     res = tuple_of(&h, 4, outs);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
 static PyObject *nn_listmle(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"logits", "mask", "dloss", NULL};
     PyObject *o_x, *o_m, *o_d, *res = NULL;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO", kws, &o_x, &o_m, &o_d))
         return NULL;
     PyArrayObject *x = in_f32(&h, o_x, 2, "logits"), *d = x ? in_f32(&h, o_d, 1, "dloss") : NULL;
@@ -385,21 +366,21 @@ static PyObject *nn_listmle(PyObject *self, PyObject *args, PyObject *kw) {
     if (!ok)
         goto done;
     npy_intp db[1] = {B};
-    PyArrayObject *outs[2] = {out_zeros(&h, 1, db), out_zeros(&h, 2, PyArray_DIMS(x))};
+    PyArrayObject *outs[2] = {srm_py_zeros(&h, 1, db), srm_py_zeros(&h, 2, PyArray_DIMS(x))};
     if (!outs[0] || !outs[1])
         goto done;
     srm_listmle_forward(F(outs[0]), F(x), m, (int)B, (int)L);
     srm_listmle_backward(F(outs[1]), F(d), F(x), m, (int)B, (int)L);
     res = tuple_of(&h, 2, outs);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
 static PyObject *nn_bradley_terry(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"rw", "rl", "dloss", NULL};
     PyObject *o_w, *o_l, *o_d, *res = NULL;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO", kws, &o_w, &o_l, &o_d))
         return NULL;
     PyArrayObject *w = in_f32(&h, o_w, 1, "rw"), *l = w ? in_f32(&h, o_l, 1, "rl") : NULL;
@@ -409,22 +390,22 @@ static PyObject *nn_bradley_terry(PyObject *self, PyObject *args, PyObject *kw) 
     npy_intp B = PyArray_DIM(w, 0);
     if (positive(B, "rw", "rows") || dim_is(l, 0, B, "rl", "rows") || dim_is(d, 0, B, "dloss", "rows"))
         goto done;
-    PyArrayObject *outs[3] = {out_zeros(&h, 1, PyArray_DIMS(w)), out_zeros(&h, 1, PyArray_DIMS(w)),
-                              out_zeros(&h, 1, PyArray_DIMS(w))};
+    PyArrayObject *outs[3] = {srm_py_zeros(&h, 1, PyArray_DIMS(w)), srm_py_zeros(&h, 1, PyArray_DIMS(w)),
+                              srm_py_zeros(&h, 1, PyArray_DIMS(w))};
     if (!outs[0] || !outs[1] || !outs[2])
         goto done;
     srm_bt_forward(F(outs[0]), F(w), F(l), (int)B);
     srm_bt_backward(F(outs[1]), F(outs[2]), F(d), F(w), F(l), (int)B);
     res = tuple_of(&h, 3, outs);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
 static PyObject *nn_kl(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"mu", "sigma", "dloss", NULL};
     PyObject *o_mu, *o_s, *o_d, *res = NULL;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO", kws, &o_mu, &o_s, &o_d))
         return NULL;
     PyArrayObject *mu = in_f32(&h, o_mu, 2, "mu"), *s = mu ? in_f32(&h, o_s, 1, "sigma") : NULL;
@@ -441,14 +422,14 @@ static PyObject *nn_kl(PyObject *self, PyObject *args, PyObject *kw) {
             goto done;
         }
     npy_intp db[1] = {B};
-    PyArrayObject *outs[3] = {out_zeros(&h, 1, db), out_zeros(&h, 2, PyArray_DIMS(mu)), out_zeros(&h, 1, db)};
+    PyArrayObject *outs[3] = {srm_py_zeros(&h, 1, db), srm_py_zeros(&h, 2, PyArray_DIMS(mu)), srm_py_zeros(&h, 1, db)};
     if (!outs[0] || !outs[1] || !outs[2])
         goto done;
     srm_kl_forward(F(outs[0]), F(mu), F(s), (int)B, (int)D);
     srm_kl_backward(F(outs[1]), F(outs[2]), F(d), F(mu), F(s), (int)B, (int)D);
     res = tuple_of(&h, 3, outs);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
@@ -534,10 +515,10 @@ static PyObject *nn_optim_run(PyObject *self, PyObject *args, PyObject *kw) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < nt; i++) {
-        arrays h = {0};
+        srm_py_arrays h = {0};
         PyArrayObject *a = in_f32(&h, PySequence_Fast_GET_ITEM(plist, i), -1, "params");
         if (!a) {
-            arrays_release(&h);
+            srm_py_arrays_release(&h);
             goto done;
         }
         int64_t shape[SRM_PARAM_MAX_DIM];
@@ -547,7 +528,7 @@ static PyObject *nn_optim_run(PyObject *self, PyObject *args, PyObject *kw) {
         for (int k = 0; k < nd && k < SRM_PARAM_MAX_DIM; k++)
             shape[k] = PyArray_DIM(a, k);
         srm_status st = srm_params_add(p, name, nd, shape, NULL, &err);
-        arrays_release(&h);
+        srm_py_arrays_release(&h);
         if (st != SRM_OK) {
             srm_py_raise(st, &err);
             goto done;
@@ -561,11 +542,11 @@ static PyObject *nn_optim_run(PyObject *self, PyObject *args, PyObject *kw) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < nt; i++) {
-        arrays h = {0};
+        srm_py_arrays h = {0};
         PyArrayObject *a = in_f32(&h, PySequence_Fast_GET_ITEM(plist, i), -1, "params");
         if (a)
             memcpy(p->data + p->tensors[i].offset, PyArray_DATA(a), p->tensors[i].size * sizeof(float));
-        arrays_release(&h);
+        srm_py_arrays_release(&h);
         if (!a)
             goto done;
     }
@@ -580,7 +561,7 @@ static PyObject *nn_optim_run(PyObject *self, PyObject *args, PyObject *kw) {
             goto done;
         }
         for (Py_ssize_t i = 0; i < nt; i++) {
-            arrays h = {0};
+            srm_py_arrays h = {0};
             PyArrayObject *a = in_f32(&h, PySequence_Fast_GET_ITEM(gs, i), -1, "grads");
             int okshape = a && (size_t)PyArray_SIZE(a) == p->tensors[i].size;
             if (a && !okshape)
@@ -588,7 +569,7 @@ static PyObject *nn_optim_run(PyObject *self, PyObject *args, PyObject *kw) {
                              (Py_ssize_t)PyArray_SIZE(a), p->tensors[i].size);
             if (okshape)
                 memcpy(p->grad + p->tensors[i].offset, PyArray_DATA(a), p->tensors[i].size * sizeof(float));
-            arrays_release(&h);
+            srm_py_arrays_release(&h);
             if (!okshape) {
                 Py_DECREF(gs);
                 goto done;
@@ -627,19 +608,19 @@ static PyObject *nn_clip_grad_norm(PyObject *self, PyObject *args, PyObject *kw)
     static char *kws[] = {"grad", "max_norm", NULL};
     PyObject *o_g, *res = NULL;
     float max_norm;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     if (!PyArg_ParseTupleAndKeywords(args, kw, "Of", kws, &o_g, &max_norm))
         return NULL;
     PyArrayObject *g = in_f32(&h, o_g, -1, "grad");
     if (!g)
         goto done;
-    PyArrayObject *c = keep(&h, (PyArrayObject *)PyArray_NewCopy(g, NPY_CORDER));
+    PyArrayObject *c = srm_py_keep(&h, (PyArrayObject *)PyArray_NewCopy(g, NPY_CORDER));
     if (!c)
         goto done;
     float norm = srm_clip_grad_norm(F(c), (size_t)PyArray_SIZE(c), max_norm);
     res = Py_BuildValue("(dO)", (double)norm, (PyObject *)c);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
@@ -710,10 +691,8 @@ static PyObject *nn_sgemm_seconds(PyObject *self, PyObject *args) {
 /* ---- the test model ------------------------------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
+    SRM_PY_MODEL_HEAD
     srm_testmodel *model;
-    srm_optim *opt;
-    int busy; /* guards against re-entry while the GIL is released */
 } TestModelObject;
 
 static void testmodel_dealloc(TestModelObject *self) {
@@ -744,26 +723,18 @@ static int testmodel_init(TestModelObject *self, PyObject *args, PyObject *kw) {
     srm_testmodel_free(self->model);
     srm_optim_free(self->opt);
     self->model = NULL;
+    self->params = NULL;
     self->opt = NULL;
     srm_status st = srm_testmodel_new(&self->model, &c, &err);
     if (st != SRM_OK) {
         srm_py_raise(st, &err);
         return -1;
     }
+    self->params = srm_testmodel_params(self->model);
     return 0;
 }
 
-static int ready(TestModelObject *self) {
-    if (!self->model) {
-        PyErr_SetString(PyExc_RuntimeError, "TestModel: not initialised");
-        return -1;
-    }
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "TestModel: busy in another thread");
-        return -1;
-    }
-    return 0;
-}
+static int ready(TestModelObject *self) { return srm_py_model_ready((srm_py_model *)self); }
 
 static PyObject *tensor_view(PyObject *owner, const srm_tensor_info *t, float *base) {
     npy_intp dims[SRM_PARAM_MAX_DIM];
@@ -837,48 +808,26 @@ PyObject *srm_py_params_io(srm_params *p, int *busy, PyObject *args, int save) {
     Py_RETURN_NONE;
 }
 
-static PyObject *testmodel_param(TestModelObject *self, PyObject *args) {
+static PyObject *testmodel_param(PyObject *self, PyObject *args) {
     const char *name;
-    if (!PyArg_ParseTuple(args, "s", &name) || ready(self) < 0)
+    if (!PyArg_ParseTuple(args, "s", &name))
         return NULL;
-    return srm_py_param_view((PyObject *)self, srm_testmodel_params(self->model), name, 0);
+    return srm_py_model_param(self, name, 0);
 }
 
-static PyObject *testmodel_grad(TestModelObject *self, PyObject *args) {
+static PyObject *testmodel_grad(PyObject *self, PyObject *args) {
     const char *name;
-    if (!PyArg_ParseTuple(args, "s", &name) || ready(self) < 0)
+    if (!PyArg_ParseTuple(args, "s", &name))
         return NULL;
-    return srm_py_param_view((PyObject *)self, srm_testmodel_params(self->model), name, 1);
+    return srm_py_model_param(self, name, 1);
 }
-
-static PyObject *testmodel_param_info(TestModelObject *self, PyObject *noargs) {
-    if (ready(self) < 0)
-        return NULL;
-    return srm_py_param_info(srm_testmodel_params(self->model));
-}
-
-static PyObject *testmodel_flat(TestModelObject *self, PyObject *args) {
-    int grad = 0;
-    if (!PyArg_ParseTuple(args, "|p", &grad) || ready(self) < 0)
-        return NULL;
-    return srm_py_params_flat((PyObject *)self, srm_testmodel_params(self->model), grad);
-}
-
-static PyObject *testmodel_io(TestModelObject *self, PyObject *args, int save) {
-    if (ready(self) < 0)
-        return NULL;
-    return srm_py_params_io(srm_testmodel_params(self->model), &self->busy, args, save);
-}
-
-static PyObject *testmodel_save(TestModelObject *self, PyObject *args) { return testmodel_io(self, args, 1); }
-static PyObject *testmodel_load(TestModelObject *self, PyObject *args) { return testmodel_io(self, args, 0); }
 
 /* The three id matrices of a batch, checked for rank and matching sizes. */
-static int batch_arrays(arrays *h, PyObject *op, PyObject *ow, PyObject *ol, PyArrayObject **p, PyArrayObject **w,
-                        PyArrayObject **l) {
-    *p = keep(h, srm_py_array(op, NPY_INT32, 2, "prompts"));
-    *w = *p ? keep(h, srm_py_array(ow, NPY_INT32, 2, "chosen")) : NULL;
-    *l = *w ? keep(h, srm_py_array(ol, NPY_INT32, 2, "rejected")) : NULL;
+static int batch_arrays(srm_py_arrays *h, PyObject *op, PyObject *ow, PyObject *ol, PyArrayObject **p,
+                        PyArrayObject **w, PyArrayObject **l) {
+    *p = srm_py_keep(h, srm_py_array(op, NPY_INT32, 2, "prompts"));
+    *w = *p ? srm_py_keep(h, srm_py_array(ow, NPY_INT32, 2, "chosen")) : NULL;
+    *l = *w ? srm_py_keep(h, srm_py_array(ol, NPY_INT32, 2, "rejected")) : NULL;
     if (!*l)
         return -1;
     npy_intp B = PyArray_DIM(*p, 0);
@@ -893,7 +842,7 @@ static PyObject *testmodel_loss_grad(TestModelObject *self, PyObject *args, PyOb
     static char *kws[] = {"prompts", "chosen", "rejected", "want_grad", "n_threads", NULL};
     PyObject *op, *ow, *ol, *res = NULL;
     int want_grad = 1, n_threads = 0;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     PyArrayObject *p, *w, *l;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|pi", kws, &op, &ow, &ol, &want_grad, &n_threads) ||
         ready(self) < 0)
@@ -902,26 +851,18 @@ static PyObject *testmodel_loss_grad(TestModelObject *self, PyObject *args, PyOb
         goto done;
     npy_intp B = PyArray_DIM(p, 0);
     npy_intp db[1] = {B};
-    PyArrayObject *rw = out_zeros(&h, 1, db), *rl = out_zeros(&h, 1, db);
+    PyArrayObject *rw = srm_py_zeros(&h, 1, db), *rl = srm_py_zeros(&h, 1, db);
     if (!rw || !rl)
         goto done;
     float loss = 0.0f;
     srm_error err = {{0}};
     srm_status st;
-    self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS;
-    st = srm_testmodel_loss_grad(self->model, PyArray_DATA(p), (int)PyArray_DIM(p, 1), PyArray_DATA(w),
-                                 PyArray_DATA(l), (int)PyArray_DIM(w, 1), (int)B, want_grad, n_threads, &loss, F(rw),
-                                 F(rl), &err);
-    Py_END_ALLOW_THREADS;
-    self->busy = 0;
-    if (st != SRM_OK) {
-        srm_py_raise(st, &err);
-        goto done;
-    }
-    res = Py_BuildValue("(dOO)", (double)loss, (PyObject *)rw, (PyObject *)rl);
+    SRM_PY_WITHOUT_GIL(self, st = srm_testmodel_loss_grad(self->model, PyArray_DATA(p), (int)PyArray_DIM(p, 1),
+                                                          PyArray_DATA(w), PyArray_DATA(l), (int)PyArray_DIM(w, 1),
+                                                          (int)B, want_grad, n_threads, &loss, F(rw), F(rl), &err));
+    res = srm_py_result_loss(st, &err, loss, rw, rl);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
@@ -933,78 +874,43 @@ static PyObject *testmodel_set_optimizer(TestModelObject *self, PyObject *args, 
     if (!PyArg_ParseTupleAndKeywords(args, kw, "s|O", kws, &kind, &opts) || ready(self) < 0 ||
         parse_optim(kind, opts, &cfg) < 0)
         return NULL;
-    srm_error err = {{0}};
-    srm_optim *o = NULL;
-    srm_status st = srm_optim_new(&o, srm_testmodel_params(self->model), &cfg, &err);
-    if (st != SRM_OK)
-        return srm_py_raise(st, &err);
-    srm_optim_free(self->opt);
-    self->opt = o;
-    Py_RETURN_NONE;
+    return srm_py_model_set_optim((srm_py_model *)self, &cfg);
 }
 
 static PyObject *testmodel_train(TestModelObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"prompts", "chosen", "rejected", "steps", "batch", "lr", "warmup_steps", "total_steps",
                           "decay_start", "floor", "max_grad_norm", "seed", "n_threads", NULL};
     PyObject *op, *ow, *ol, *res = NULL;
-    int steps, batch = 128, n_threads = 0;
-    long long warm = 0, total = 0;
-    float lr = 1e-3f, decay_start = 1.0f, floor = 0.05f, clip = 1.0f;
-    unsigned long long seed = 0;
-    arrays h = {0};
+    srm_py_train_args a = SRM_PY_TRAIN_DEFAULTS;
+    srm_py_arrays h = {0};
     PyArrayObject *p, *w, *l;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOi|ifLLfffKi", kws, &op, &ow, &ol, &steps, &batch, &lr, &warm, &total,
-                                     &decay_start, &floor, &clip, &seed, &n_threads) ||
-        ready(self) < 0)
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOi|ifLLfffKi", kws, &op, &ow, &ol, &a.steps, &a.batch, &a.lr,
+                                     &a.warm, &a.total, &a.decay_start, &a.floor, &a.clip, &a.seed, &a.n_threads) ||
+        ready(self) < 0 || srm_py_train_check((srm_py_model *)self, &a) < 0)
         return NULL;
-    if (!isfinite(lr) || lr < 0.0f || !isfinite(clip) || !isfinite(decay_start) || !isfinite(floor)) {
-        PyErr_SetString(PyExc_ValueError, "lr, max_grad_norm, decay_start, floor: must be finite (lr >= 0)");
-        return NULL;
-    }
-    if (!self->opt) {
-        PyErr_SetString(PyExc_RuntimeError, "TestModel.train: call set_optimizer first");
-        return NULL;
-    }
-    if (batch_arrays(&h, op, ow, ol, &p, &w, &l) < 0)
+    if (batch_arrays(&h, op, ow, ol, &p, &w, &l) < 0 || srm_py_steps_check(a.steps) < 0)
         goto done;
-    if (steps < 0 || steps > (1 << 28)) {
-        PyErr_Format(PyExc_ValueError, "steps: must be in 0..2^28, got %d", steps);
-        goto done;
-    }
-    npy_intp ds[1] = {steps};
-    PyArrayObject *losses = out_zeros(&h, 1, ds);
+    npy_intp ds[1] = {a.steps};
+    PyArrayObject *losses = srm_py_zeros(&h, 1, ds);
     if (!losses)
         goto done;
-    srm_lr_schedule sched = {.base_lr = lr, .warmup_steps = warm, .total_steps = total, .decay_start = decay_start,
-                             .floor = floor};
+    const srm_lr_schedule sched = srm_py_train_schedule(&a);
     srm_error err = {{0}};
     srm_status st;
-    self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS;
-    st = srm_testmodel_train(self->model, self->opt, &sched, clip, PyArray_DATA(p), (int)PyArray_DIM(p, 1),
-                             PyArray_DATA(w), PyArray_DATA(l), (int)PyArray_DIM(w, 1), (int)PyArray_DIM(p, 0), batch,
-                             steps, seed, n_threads, F(losses), &err);
-    Py_END_ALLOW_THREADS;
-    self->busy = 0;
-    if (st != SRM_OK) {
-        srm_py_raise(st, &err);
-        goto done;
-    }
-    Py_INCREF(losses);
-    res = (PyObject *)losses;
+    SRM_PY_WITHOUT_GIL(self, st = srm_testmodel_train(self->model, self->opt, &sched, a.clip, PyArray_DATA(p),
+                                                      (int)PyArray_DIM(p, 1), PyArray_DATA(w), PyArray_DATA(l),
+                                                      (int)PyArray_DIM(w, 1), (int)PyArray_DIM(p, 0), a.batch,
+                                                      a.steps, a.seed, a.n_threads, F(losses), &err));
+    res = srm_py_result_array(st, &err, losses);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
 static PyMethodDef testmodel_methods[] = {
-    {"param", (PyCFunction)testmodel_param, METH_VARARGS, "param(name) -> writable zero-copy view of a parameter."},
-    {"grad", (PyCFunction)testmodel_grad, METH_VARARGS, "grad(name) -> zero-copy view of a parameter's gradient."},
-    {"param_info", (PyCFunction)testmodel_param_info, METH_NOARGS, "[(name, shape, offset)] of every tensor."},
-    {"flat", (PyCFunction)testmodel_flat, METH_VARARGS, "flat(grad=False) -> view of the whole parameter buffer."},
-    {"save", (PyCFunction)testmodel_save, METH_VARARGS,
-     "save(path, metadata_json=None): parameters as safetensors (temp file + rename)."},
-    {"load", (PyCFunction)testmodel_load, METH_VARARGS, "load(path): parameters from a safetensors file."},
+    {"param", testmodel_param, METH_VARARGS, "param(name) -> writable zero-copy view of a parameter."},
+    {"grad", testmodel_grad, METH_VARARGS, "grad(name) -> zero-copy view of a parameter's gradient."},
+    SRM_PY_MODEL_METHODS,
     {"loss_grad", (PyCFunction)(void (*)(void))testmodel_loss_grad, METH_VARARGS | METH_KEYWORDS,
      "loss_grad(prompts, chosen, rejected, want_grad=True, n_threads=0) -> (loss, r_chosen, r_rejected)."},
     {"set_optimizer", (PyCFunction)(void (*)(void))testmodel_set_optimizer, METH_VARARGS | METH_KEYWORDS,
@@ -1015,12 +921,16 @@ static PyMethodDef testmodel_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *testmodel_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    return srm_py_model_alloc(type, "TestModel");
+}
+
 static PyTypeObject TestModelType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "socialrm._core.NNTestModel",
     .tp_basicsize = sizeof(TestModelObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "The nn test model (prompt encoder + completion decoder + BT head) for tests and benchmarks.",
-    .tp_new = PyType_GenericNew,
+    .tp_new = testmodel_new,
     .tp_init = (initproc)testmodel_init,
     .tp_dealloc = (destructor)testmodel_dealloc,
     .tp_methods = testmodel_methods,
@@ -1047,12 +957,5 @@ PyMethodDef srm_nn_methods[] = {
 };
 
 int srm_nn_module_init(PyObject *module) {
-    if (PyType_Ready(&TestModelType) < 0)
-        return -1;
-    Py_INCREF(&TestModelType);
-    if (PyModule_AddObject(module, "NNTestModel", (PyObject *)&TestModelType) < 0) {
-        Py_DECREF(&TestModelType);
-        return -1;
-    }
-    return 0;
+    return srm_py_add_type(module, &TestModelType, "NNTestModel");
 }

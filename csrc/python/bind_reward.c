@@ -4,7 +4,7 @@
  * Items (prompt/completion tables) are passed to every call as four arguments, prompt_tokens,
  * completion_tokens (int32 [n, T]) and prompt_features, completion_features (float32 [n, d]); the
  * ones the model's mode does not use must be None. Values are validated in C (srm_reward_check_*). */
-#include "bind_nn.h"
+#include "bind_params.h"
 #include "binding.h"
 
 #include <math.h>
@@ -12,25 +12,6 @@
 
 #include "socialrm/optim.h"
 #include "socialrm/reward.h"
-
-#define MAX_ARRAYS 12
-
-typedef struct {
-    PyArrayObject *a[MAX_ARRAYS];
-    int n;
-} arrays;
-
-static void arrays_release(arrays *h) {
-    for (int i = 0; i < h->n; i++)
-        Py_XDECREF(h->a[i]);
-    h->n = 0;
-}
-
-static PyArrayObject *keep(arrays *h, PyArrayObject *a) {
-    if (a)
-        h->a[h->n++] = a;
-    return a;
-}
 
 static int too_long(npy_intp n, const char *name) {
     if (n > (npy_intp)1 << 30) {
@@ -42,26 +23,14 @@ static int too_long(npy_intp n, const char *name) {
 }
 
 typedef struct {
-    PyObject_HEAD
+    SRM_PY_MODEL_HEAD
     srm_reward *model;
-    srm_optim *opt;
-    int busy; /* guards against re-entry while the GIL is released */
 } RewardObject;
 
-static int ready(RewardObject *self) {
-    if (!self->model) {
-        PyErr_SetString(PyExc_RuntimeError, "RewardCore: not initialised");
-        return -1;
-    }
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "RewardCore: busy in another thread");
-        return -1;
-    }
-    return 0;
-}
+static int ready(RewardObject *self) { return srm_py_model_ready((srm_py_model *)self); }
 
 /* Fill it from the four table arguments (the mode's pair must be given, the other pair None). */
-static int parse_items(RewardObject *self, arrays *h, PyObject *opt, PyObject *oct, PyObject *opf, PyObject *ocf,
+static int parse_items(RewardObject *self, srm_py_arrays *h, PyObject *opt, PyObject *oct, PyObject *opf, PyObject *ocf,
                        srm_reward_items *it) {
     const srm_reward_config *c = srm_reward_get_config(self->model);
     memset(it, 0, sizeof *it);
@@ -83,7 +52,7 @@ static int parse_items(RewardObject *self, arrays *h, PyObject *opt, PyObject *o
                          tokens ? "token" : "feature");
             return -1;
         }
-        a[k] = keep(h, srm_py_array(want[k], tokens ? NPY_INT32 : NPY_FLOAT32, 2, names[k]));
+        a[k] = srm_py_keep(h, srm_py_array(want[k], tokens ? NPY_INT32 : NPY_FLOAT32, 2, names[k]));
         if (!a[k])
             return -1;
         if (too_long(PyArray_DIM(a[k], 0), names[k]) || too_long(PyArray_DIM(a[k], 1), names[k]))
@@ -113,9 +82,9 @@ static int parse_items(RewardObject *self, arrays *h, PyObject *opt, PyObject *o
 }
 
 /* 1-D int32 arrays of equal length (n >= 0). */
-static int parse_ids(arrays *h, int k, PyObject **objs, const char **names, PyArrayObject **out, npy_intp *n) {
+static int parse_ids(srm_py_arrays *h, int k, PyObject **objs, const char **names, PyArrayObject **out, npy_intp *n) {
     for (int i = 0; i < k; i++) {
-        out[i] = keep(h, srm_py_array(objs[i], NPY_INT32, 1, names[i]));
+        out[i] = srm_py_keep(h, srm_py_array(objs[i], NPY_INT32, 1, names[i]));
         if (!out[i])
             return -1;
         if (i && PyArray_DIM(out[i], 0) != PyArray_DIM(out[0], 0)) {
@@ -129,7 +98,8 @@ static int parse_ids(arrays *h, int k, PyObject **objs, const char **names, PyAr
 }
 
 /* pairs from (prompt_ids, winner_ids, loser_ids, sample_weight or None). */
-static int parse_pairs(arrays *h, PyObject *op, PyObject *ow, PyObject *ol, PyObject *owt, srm_reward_pairs *pr) {
+static int parse_pairs(srm_py_arrays *h, PyObject *op, PyObject *ow, PyObject *ol, PyObject *owt,
+                       srm_reward_pairs *pr) {
     PyObject *objs[3] = {op, ow, ol};
     const char *names[3] = {"prompt_ids", "winner_ids", "loser_ids"};
     PyArrayObject *a[3];
@@ -142,7 +112,7 @@ static int parse_pairs(arrays *h, PyObject *op, PyObject *ow, PyObject *ol, PyOb
     pr->loser = PyArray_DATA(a[2]);
     pr->weight = NULL;
     if (owt != Py_None) {
-        PyArrayObject *w = keep(h, srm_py_array(owt, NPY_FLOAT32, 1, "sample_weight"));
+        PyArrayObject *w = srm_py_keep(h, srm_py_array(owt, NPY_FLOAT32, 1, "sample_weight"));
         if (!w || srm_py_require_finite(w, "sample_weight") < 0)
             return -1;
         if (PyArray_DIM(w, 0) != n) {
@@ -222,51 +192,31 @@ static int reward_init(RewardObject *self, PyObject *args, PyObject *kw) {
     srm_reward_free(self->model);
     srm_optim_free(self->opt);
     self->model = NULL;
+    self->params = NULL;
     self->opt = NULL;
     srm_status st = srm_reward_new(&self->model, &c, &err);
     if (st != SRM_OK) {
         srm_py_raise(st, &err);
         return -1;
     }
+    self->params = srm_reward_params(self->model);
     return 0;
 }
 
-static PyObject *reward_param(RewardObject *self, PyObject *args) {
+static PyObject *reward_param(PyObject *self, PyObject *args) {
     const char *name;
     int grad = 0;
-    if (!PyArg_ParseTuple(args, "s|p", &name, &grad) || ready(self) < 0)
+    if (!PyArg_ParseTuple(args, "s|p", &name, &grad))
         return NULL;
-    return srm_py_param_view((PyObject *)self, srm_reward_params(self->model), name, grad);
+    return srm_py_model_param(self, name, grad);
 }
-
-static PyObject *reward_param_info(RewardObject *self, PyObject *noargs) {
-    if (ready(self) < 0)
-        return NULL;
-    return srm_py_param_info(srm_reward_params(self->model));
-}
-
-static PyObject *reward_flat(RewardObject *self, PyObject *args) {
-    int grad = 0;
-    if (!PyArg_ParseTuple(args, "|p", &grad) || ready(self) < 0)
-        return NULL;
-    return srm_py_params_flat((PyObject *)self, srm_reward_params(self->model), grad);
-}
-
-static PyObject *reward_io(RewardObject *self, PyObject *args, int save) {
-    if (ready(self) < 0)
-        return NULL;
-    return srm_py_params_io(srm_reward_params(self->model), &self->busy, args, save);
-}
-
-static PyObject *reward_save(RewardObject *self, PyObject *args) { return reward_io(self, args, 1); }
-static PyObject *reward_load(RewardObject *self, PyObject *args) { return reward_io(self, args, 0); }
 
 static PyObject *reward_loss_grad(RewardObject *self, PyObject *args, PyObject *kw) {
     static char *kws[] = {"prompt_tokens", "completion_tokens", "prompt_features", "completion_features",
                           "prompt_ids", "winner_ids", "loser_ids", "sample_weight", "want_grad", "n_threads", NULL};
     PyObject *opt, *oct, *opf, *ocf, *op, *ow, *ol, *owt = Py_None, *res = NULL;
     int want_grad = 1, n_threads = 0;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     srm_reward_items it;
     srm_reward_pairs pr;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOO|Opi", kws, &opt, &oct, &opf, &ocf, &op, &ow, &ol, &owt,
@@ -276,26 +226,18 @@ static PyObject *reward_loss_grad(RewardObject *self, PyObject *args, PyObject *
     if (parse_items(self, &h, opt, oct, opf, ocf, &it) < 0 || parse_pairs(&h, op, ow, ol, owt, &pr) < 0)
         goto done;
     npy_intp db[1] = {(npy_intp)pr.n};
-    PyArrayObject *rw = keep(&h, (PyArrayObject *)PyArray_ZEROS(1, db, NPY_FLOAT32, 0));
-    PyArrayObject *rl = keep(&h, (PyArrayObject *)PyArray_ZEROS(1, db, NPY_FLOAT32, 0));
+    PyArrayObject *rw = srm_py_zeros(&h, 1, db);
+    PyArrayObject *rl = srm_py_zeros(&h, 1, db);
     if (!rw || !rl)
         goto done;
     float loss = 0.0f;
     srm_error err = {{0}};
     srm_status st;
-    self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS;
-    st = srm_reward_loss_grad(self->model, &it, &pr, want_grad, n_threads, &loss, PyArray_DATA(rw), PyArray_DATA(rl),
-                              &err);
-    Py_END_ALLOW_THREADS;
-    self->busy = 0;
-    if (st != SRM_OK) {
-        srm_py_raise(st, &err);
-        goto done;
-    }
-    res = Py_BuildValue("(dOO)", (double)loss, (PyObject *)rw, (PyObject *)rl);
+    SRM_PY_WITHOUT_GIL(self, st = srm_reward_loss_grad(self->model, &it, &pr, want_grad, n_threads, &loss,
+                                                       PyArray_DATA(rw), PyArray_DATA(rl), &err));
+    res = srm_py_result_loss(st, &err, loss, rw, rl);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
@@ -317,14 +259,7 @@ static PyObject *reward_set_optimizer(RewardObject *self, PyObject *args, PyObje
     srm_optim_config cfg = srm_optim_defaults(k);
     if (wd >= 0.0f && isfinite(wd))
         cfg.weight_decay = wd;
-    srm_error err = {{0}};
-    srm_optim *o = NULL;
-    srm_status st = srm_optim_new(&o, srm_reward_params(self->model), &cfg, &err);
-    if (st != SRM_OK)
-        return srm_py_raise(st, &err);
-    srm_optim_free(self->opt);
-    self->opt = o;
-    Py_RETURN_NONE;
+    return srm_py_model_set_optim((srm_py_model *)self, &cfg);
 }
 
 static PyObject *reward_train(RewardObject *self, PyObject *args, PyObject *kw) {
@@ -333,48 +268,29 @@ static PyObject *reward_train(RewardObject *self, PyObject *args, PyObject *kw) 
                           "warmup_steps", "total_steps", "decay_start", "floor", "max_grad_norm", "seed", "n_threads",
                           NULL};
     PyObject *opt, *oct, *opf, *ocf, *op, *ow, *ol, *owt, *res = NULL;
-    int steps, batch = 128, n_threads = 0;
-    long long warm = 0, total = 0;
-    float lr = 1e-3f, decay_start = 1.0f, floor = 0.05f, clip = 1.0f;
-    unsigned long long seed = 0;
-    arrays h = {0};
+    srm_py_train_args a = SRM_PY_TRAIN_DEFAULTS;
+    srm_py_arrays h = {0};
     srm_reward_items it;
     srm_reward_pairs pr;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOOOi|ifLLfffKi", kws, &opt, &oct, &opf, &ocf, &op, &ow, &ol, &owt,
-                                     &steps, &batch, &lr, &warm, &total, &decay_start, &floor, &clip, &seed,
-                                     &n_threads) ||
-        ready(self) < 0)
+                                     &a.steps, &a.batch, &a.lr, &a.warm, &a.total, &a.decay_start, &a.floor, &a.clip,
+                                     &a.seed, &a.n_threads) ||
+        ready(self) < 0 || srm_py_train_check((srm_py_model *)self, &a) < 0 || srm_py_steps_check(a.steps) < 0)
         return NULL;
-    if (!isfinite(lr) || lr < 0.0f || !isfinite(clip) || !isfinite(decay_start) || !isfinite(floor))
-        return PyErr_Format(PyExc_ValueError, "lr, max_grad_norm, decay_start, floor: must be finite (lr >= 0)");
-    if (!self->opt)
-        return PyErr_Format(PyExc_RuntimeError, "RewardCore.train: call set_optimizer first");
-    if (steps < 0 || steps > (1 << 28))
-        return PyErr_Format(PyExc_ValueError, "steps: must be in 0..2^28, got %d", steps);
     if (parse_items(self, &h, opt, oct, opf, ocf, &it) < 0 || parse_pairs(&h, op, ow, ol, owt, &pr) < 0)
         goto done;
-    npy_intp ds[1] = {steps};
-    PyArrayObject *losses = keep(&h, (PyArrayObject *)PyArray_ZEROS(1, ds, NPY_FLOAT32, 0));
+    npy_intp ds[1] = {a.steps};
+    PyArrayObject *losses = srm_py_zeros(&h, 1, ds);
     if (!losses)
         goto done;
-    srm_lr_schedule sched = {.base_lr = lr, .warmup_steps = warm, .total_steps = total, .decay_start = decay_start,
-                             .floor = floor};
+    const srm_lr_schedule sched = srm_py_train_schedule(&a);
     srm_error err = {{0}};
     srm_status st;
-    self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS;
-    st = srm_reward_train(self->model, self->opt, &sched, clip, &it, &pr, batch, steps, seed, n_threads,
-                          PyArray_DATA(losses), &err);
-    Py_END_ALLOW_THREADS;
-    self->busy = 0;
-    if (st != SRM_OK) {
-        srm_py_raise(st, &err);
-        goto done;
-    }
-    Py_INCREF(losses);
-    res = (PyObject *)losses;
+    SRM_PY_WITHOUT_GIL(self, st = srm_reward_train(self->model, self->opt, &sched, a.clip, &it, &pr, a.batch, a.steps,
+                                                   a.seed, a.n_threads, PyArray_DATA(losses), &err));
+    res = srm_py_result_array(st, &err, losses);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
@@ -383,7 +299,7 @@ static PyObject *reward_score(RewardObject *self, PyObject *args, PyObject *kw) 
                           "prompt_ids", "completion_ids", "n_threads", NULL};
     PyObject *opt, *oct, *opf, *ocf, *op, *oc, *res = NULL;
     int n_threads = 0;
-    arrays h = {0};
+    srm_py_arrays h = {0};
     srm_reward_items it;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOO|i", kws, &opt, &oct, &opf, &ocf, &op, &oc, &n_threads) ||
         ready(self) < 0)
@@ -394,25 +310,16 @@ static PyObject *reward_score(RewardObject *self, PyObject *args, PyObject *kw) 
     npy_intp n;
     if (parse_items(self, &h, opt, oct, opf, ocf, &it) < 0 || parse_ids(&h, 2, objs, names, ids, &n) < 0)
         goto done;
-    PyArrayObject *out = keep(&h, (PyArrayObject *)PyArray_ZEROS(1, &n, NPY_FLOAT32, 0));
+    PyArrayObject *out = srm_py_zeros(&h, 1, &n);
     if (!out)
         goto done;
     srm_error err = {{0}};
     srm_status st;
-    self->busy = 1;
-    Py_BEGIN_ALLOW_THREADS;
-    st = srm_reward_score(self->model, &it, PyArray_DATA(ids[0]), PyArray_DATA(ids[1]), (int64_t)n, n_threads,
-                          PyArray_DATA(out), &err);
-    Py_END_ALLOW_THREADS;
-    self->busy = 0;
-    if (st != SRM_OK) {
-        srm_py_raise(st, &err);
-        goto done;
-    }
-    Py_INCREF(out);
-    res = (PyObject *)out;
+    SRM_PY_WITHOUT_GIL(self, st = srm_reward_score(self->model, &it, PyArray_DATA(ids[0]), PyArray_DATA(ids[1]),
+                                                   (int64_t)n, n_threads, PyArray_DATA(out), &err));
+    res = srm_py_result_array(st, &err, out);
 done:
-    arrays_release(&h);
+    srm_py_arrays_release(&h);
     return res;
 }
 
@@ -425,13 +332,9 @@ static PyObject *reward_n_steps(RewardObject *self, PyObject *noargs) {
 #define KW(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 
 static PyMethodDef reward_methods[] = {
-    {"param", (PyCFunction)reward_param, METH_VARARGS,
+    {"param", reward_param, METH_VARARGS,
      "param(name, grad=False) -> writable zero-copy view of a parameter (or its gradient)."},
-    {"param_info", (PyCFunction)reward_param_info, METH_NOARGS, "[(name, shape, offset)] of every tensor."},
-    {"flat", (PyCFunction)reward_flat, METH_VARARGS, "flat(grad=False) -> view of the whole parameter buffer."},
-    {"save", (PyCFunction)reward_save, METH_VARARGS,
-     "save(path, metadata_json=None): parameters as safetensors (temp file + rename)."},
-    {"load", (PyCFunction)reward_load, METH_VARARGS, "load(path): parameters from a safetensors file."},
+    SRM_PY_MODEL_METHODS,
     {"loss_grad", KW(reward_loss_grad),
      "loss_grad(pt, ct, pf, cf, prompt_ids, winner_ids, loser_ids, sample_weight=None, want_grad=True, "
      "n_threads=0) -> (loss, r_winner, r_loser)."},
@@ -445,12 +348,16 @@ static PyMethodDef reward_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *reward_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    return srm_py_model_alloc(type, "RewardCore");
+}
+
 static PyTypeObject RewardType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "socialrm._core.RewardCore",
     .tp_basicsize = sizeof(RewardObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "C core of socialrm.RewardModel (Bradley–Terry reward model, token or feature mode).",
-    .tp_new = PyType_GenericNew,
+    .tp_new = reward_new,
     .tp_init = (initproc)reward_init,
     .tp_dealloc = (destructor)reward_dealloc,
     .tp_methods = reward_methods,
@@ -461,12 +368,5 @@ PyMethodDef srm_reward_methods[] = {
 };
 
 int srm_reward_module_init(PyObject *module) {
-    if (PyType_Ready(&RewardType) < 0)
-        return -1;
-    Py_INCREF(&RewardType);
-    if (PyModule_AddObject(module, "RewardCore", (PyObject *)&RewardType) < 0) {
-        Py_DECREF(&RewardType);
-        return -1;
-    }
-    return 0;
+    return srm_py_add_type(module, &RewardType, "RewardCore");
 }
