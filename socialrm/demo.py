@@ -358,7 +358,8 @@ def _figures(results: dict[str, Any], out: Path) -> list[str]:
         plt.close(fig)
         files.append("latent_clusters.png")
         cands = examples.population("four_types").candidates
-        fig, axes = plt.subplots(1, len(data.prompt_names), figsize=(5 * len(data.prompt_names), 4))
+        # 6.5 in per panel: four rule columns of city labels need that width not to overlap
+        fig, axes = plt.subplots(1, len(data.prompt_names), figsize=(6.5 * len(data.prompt_names), 4))
         for k, ax in enumerate(np.atleast_1d(axes)):
             orders = {}
             for rule, rr in r["rules"].items():
@@ -381,10 +382,11 @@ def _figures(results: dict[str, Any], out: Path) -> list[str]:
             cands = [data.completion_names[int(c)] for c in comps]
             truth_pop, truth_prompt = ("morristown_full", "normal") if name == "morristown" else ("prompts_full", "inverted")
             ballots, weights = examples.true_ballots(truth_pop, truth_prompt)
+            # short column labels: the Borda note goes in the title so the tick labels never touch
             orders = {"vanilla": r["vanilla_model"].rank(p, comps, data),
-                      "pipeline (Borda)": r["pipeline_model"].social_model_.rank(p, comps, data),
-                      "truth (Borda)": aggregate(Profile.from_rankings(ballots, weights=weights), "borda")}
-            plots.social_orders_plot(orders, cands, ax=ax, title=f"{name}: vanilla vs pipeline")
+                      "pipeline": r["pipeline_model"].social_model_.rank(p, comps, data),
+                      "truth": aggregate(Profile.from_rankings(ballots, weights=weights), "borda")}
+            plots.social_orders_plot(orders, cands, ax=ax, title=f"{name}: vanilla vs pipeline (Borda)")
         fig.tight_layout()
         fig.savefig(out / "missing_data.png", dpi=100)
         plt.close(fig)
