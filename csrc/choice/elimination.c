@@ -20,7 +20,8 @@
 #include "choice_internal.h"
 
 /* ---- fast counts -------------------------------------------------------------------------------
- * For M <= 64 each ballot's ranked candidates are sorted by level once per call; a run keeps, per
+ * Strict ballots with integer weights and M <= 16 use merged lists (next section). Otherwise, for
+ * M <= 64 each ballot's ranked candidates are sorted by level once per call; a run keeps, per
  * ballot, a pointer to its first and last still-active ranked candidate, which only ever move
  * inwards. A round then costs O(N) instead of O(N M). Unranked candidates form a ballot's bottom
  * tier while any of them is active: that part of the last-place count of c is the constant
@@ -46,19 +47,22 @@ struct elim_cache {
     struct blist *base, *work;   /* list of the last run's start / of the current round */
     uint64_t cnt_set;            /* set tsc/bsc describe (0 = none) */
     double *tsc, *bsc;           /* [M] first-place / ranked last-place weights (bsc includes the unranked tier) */
-    int32_t *slot;               /* [H] hash table of the merge, H = power of two >= 2 N */
-    uint64_t *keys;              /* [N] packed order of each merged entry */
-    int64_t n_slot;
+    int32_t *slot;               /* [H] merge table (hash, or one slot per order code), H = power of two >= 2 N */
+    uint64_t *keys;              /* [N] packed order of each merged entry (truncated lists) */
+    double *wsum;                /* [N] summed weight per order code (linear lists) */
 };
 
 /* ---- merged ballot lists -----------------------------------------------------------------------
  * Only the order of a ballot's *active* candidates matters to a round, so ballots that agree on it
  * can be merged into one entry with the summed weight. Once k candidates are left there are at most
  * k! such orders (linear ballots), or sum_j k!/(k-j)! (strict truncated ones): when that bound is
- * below the current number of entries, the list is rebuilt restricted to the active set and merged
- * (by a hash of the order). With 10,000 random ballots on 8 candidates, rounds on 6 candidates already
- * see <= 720 entries instead of 10,000. The next ITERATED tier starts from a subset of the current
- * run's start set, so each run starts from the (merged) list of the previous run's start.
+ * below half the current number of entries, the list is rebuilt restricted to the active set and
+ * merged (linear lists: by the order's index among the k! permutations; truncated: by a hash). With
+ * 10,000 random ballots on 8 candidates, rounds on 6 candidates see <= 720 entries instead of
+ * 8,876. The next ITERATED tier starts from a subset of the current run's start set, so each run
+ * starts from the (merged) list of the previous run's start. A round is then one pass over the
+ * current list for both the first-place and the last-place counts (cached for the active set:
+ * Coombs' majority test and its elimination read the same set).
  *
  * Exactness: only used with integer weights, whose sums below 2^53 are exact in any order and
  * grouping, so the counts are the same doubles as a pass over the ballots and every comparison with
@@ -116,6 +120,7 @@ void elim_cache_free(struct elim_cache *c) {
     free(c->tsc);
     free(c->slot);
     free(c->keys);
+    free(c->wsum);
     free(c);
 }
 
@@ -158,8 +163,11 @@ static srm_status merged_new(const rule_ctx *ctx, struct elim_cache *c, srm_erro
     c->orig = o;
     c->tsc = srm_malloc(2 * (size_t)m, sizeof(double), "elimination cache", err);
     c->slot = srm_malloc((size_t)h, sizeof(int32_t), "elimination cache", err);
-    c->keys = srm_malloc((size_t)n, sizeof(uint64_t), "elimination cache", err);
-    if (c->tsc == NULL || c->slot == NULL || c->keys == NULL)
+    if (linear)
+        c->wsum = srm_malloc((size_t)n, sizeof(double), "elimination cache", err);
+    else
+        c->keys = srm_malloc((size_t)n, sizeof(uint64_t), "elimination cache", err);
+    if (c->tsc == NULL || c->slot == NULL || (c->keys == NULL && c->wsum == NULL))
         return SRM_ENOMEM; /* the caller frees c */
     c->bsc = c->tsc + m;
     c->base = c->work = o;
@@ -178,7 +186,8 @@ srm_status elim_cache_new(const rule_ctx *ctx, struct elim_cache **out, srm_erro
         return SRM_ENOMEM;
     c->n = n;
     c->m = m;
-    if (ctx->integral && m <= 16 && ctx->spec->rule != SRM_RULE_BUCKLIN) { /* Bucklin: bucklin_linear */
+    /* merged lists: 4-bit candidate codes and 16-bit masks (M <= 16), int32 entry indices */
+    if (ctx->integral && m <= 16 && n < INT32_MAX && ctx->spec->rule != SRM_RULE_BUCKLIN) { /* Bucklin: bucklin_linear */
         srm_status st = merged_new(ctx, c, err);
         if (st != SRM_OK) {
             elim_cache_free(c);
@@ -298,44 +307,84 @@ static int64_t order_bound(int32_t k, int linear) {
     return linear ? fact : sum;
 }
 
-/* dst = src restricted to the candidates of act, equal orders merged (first occurrence order). An
- * order is identified by its code: for linear lists (every order holds all of act) its rank among
- * the k! permutations (Lehmer code, mixed radix k, k-1, ...), a direct index; else the candidates
- * packed 4 bits each (M <= 16) with the length, looked up in a hash table. */
-static void merge_into(struct elim_cache *c, const struct blist *src, uint64_t act, struct blist *dst) {
+/* The active candidates of entry e of src, in order, into d; returns how many. */
+static int32_t restrict_order(const struct blist *src, int32_t m, int64_t e, uint64_t act, uint8_t *d) {
+    const uint8_t *o = src->ord + e * m;
+    const int32_t len = src->len[e];
+    int32_t l = 0;
+    for (int32_t i = 0; i < len; i++) { /* branch-free: a dropped candidate is overwritten */
+        d[l] = o[i];
+        l += (int32_t)((act >> o[i]) & 1);
+    }
+    return l;
+}
+
+/* dst = src restricted to act with equal orders merged, for linear lists (every order holds all of
+ * act): an order's index is its rank among the k! permutations (Lehmer code), so one branch-free
+ * pass sums the weights per index and a pass over the k! indices (fewer than the entries) writes
+ * the orders that occur. */
+static void merge_linear(struct elim_cache *c, const struct blist *src, uint64_t act, struct blist *dst) {
     const int32_t m = c->m, k = __builtin_popcountll(act);
-    const int linear = c->linear;
+    const int64_t n_codes = order_bound(k, 1);
+    int32_t *rep = c->slot;  /* [k!] an entry with that order, or -1 */
+    double *sum = c->wsum;   /* [k!] */
+    memset(rep, 0xff, (size_t)n_codes * sizeof(int32_t));
+    memset(sum, 0, (size_t)n_codes * sizeof(double));
+    /* Lehmer digit of x at restricted position l: active candidates below x not placed yet, weighted
+     * by (k-1-l)! (0 for l >= k, where only dropped candidates still come) */
+    uint64_t rank[16], fact[17];
+    for (int32_t x = 0; x < m; x++)
+        rank[x] = (uint64_t)__builtin_popcountll(act & (((uint64_t)1 << x) - 1));
+    for (int32_t l = 0; l <= m; l++) {
+        fact[l] = l < k ? 1 : 0;
+        for (int32_t j = 2; l < k && j <= k - 1 - l; j++)
+            fact[l] *= (uint64_t)j;
+    }
+    for (int64_t e = 0; e < src->n; e++) {
+        const uint8_t *o = src->ord + e * m;
+        const int32_t len = src->len[e];
+        uint64_t code = 0, seen = 0;
+        int32_t l = 0;
+        for (int32_t i = 0; i < len; i++) {
+            const uint64_t x = o[i], bit = (act >> x) & 1;
+            code += bit * (rank[x] - (uint64_t)__builtin_popcountll(seen & (((uint64_t)1 << x) - 1))) * fact[l];
+            seen |= bit << x;
+            l += (int32_t)bit;
+        }
+        sum[code] += src->w[e];
+        rep[code] = (int32_t)e;
+    }
+    int64_t out = 0;
+    for (int64_t code = 0; code < n_codes; code++) {
+        if (rep[code] < 0)
+            continue;
+        dst->len[out] = (uint8_t)restrict_order(src, m, rep[code], act, dst->ord + out * m);
+        dst->mask[out] = (uint16_t)act;
+        dst->w[out] = sum[code];
+        out++;
+    }
+    dst->n = out;
+    dst->set = act;
+}
+
+/* dst = src restricted to act with equal orders merged (first occurrence order), for truncated
+ * lists: an order is keyed by its candidates packed 4 bits each (M <= 16) and its length, looked
+ * up in a hash table. */
+static void merge_truncated(struct elim_cache *c, const struct blist *src, uint64_t act, struct blist *dst) {
+    const int32_t m = c->m;
     int64_t h = 2;
-    if (linear)
-        h = order_bound(k, 1); /* < src->n, so within the table */
-    else
-        while (h < 2 * src->n)
-            h *= 2; /* at most src->n entries come out */
+    while (h < 2 * src->n)
+        h *= 2; /* at most src->n entries come out */
     memset(c->slot, 0xff, (size_t)h * sizeof(int32_t));
     uint64_t *keys = c->keys;
     int64_t out = 0;
     for (int64_t e = 0; e < src->n; e++) {
-        const uint8_t *o = src->ord + e * m;
         uint8_t *d = dst->ord + out * m;
-        uint64_t key = 0, rem = act;
-        int32_t l = 0;
-        for (int32_t i = 0; i < src->len[e]; i++) { /* branch-free: the dropped ones are overwritten */
-            const uint64_t x = o[i], bit = (act >> x) & 1;
-            d[l] = (uint8_t)x;
-            if (linear) {
-                const uint64_t digit = (uint64_t)__builtin_popcountll(rem & (((uint64_t)1 << x) - 1));
-                key = bit ? key * (uint64_t)(k - l) + digit : key;
-                rem &= ~(bit << x);
-            } else {
-                key |= (x * bit) << (4 * l);
-            }
-            l += (int32_t)bit;
-        }
-        int64_t s;
-        if (linear)
-            s = (int64_t)key;
-        else
-            s = (int64_t)(((key ^ ((uint64_t)l << 59)) * 0x9E3779B97F4A7C15ull) >> 32) & (h - 1);
+        const int32_t l = restrict_order(src, m, e, act, d);
+        uint64_t key = 0;
+        for (int32_t i = 0; i < l; i++)
+            key |= (uint64_t)d[i] << (4 * i);
+        int64_t s = (int64_t)(((key ^ ((uint64_t)l << 59)) * 0x9E3779B97F4A7C15ull) >> 32) & (h - 1);
         for (;;) {
             const int32_t t = c->slot[s];
             if (t < 0) {
@@ -351,7 +400,7 @@ static void merge_into(struct elim_cache *c, const struct blist *src, uint64_t a
                 dst->w[t] += src->w[e];
                 break;
             }
-            s = (s + 1) & (h - 1); /* only reached by the hash (a code is unique) */
+            s = (s + 1) & (h - 1);
         }
     }
     dst->n = out;
@@ -373,12 +422,15 @@ static struct blist *free_buffer(struct elim_cache *c) {
 /* Restrict-and-merge src when the bound on distinct orders says it shrinks; returns the list to use. */
 static struct blist *maybe_merge(struct elim_cache *c, struct blist *src, uint64_t act) {
     const int64_t bound = order_bound(__builtin_popcountll(act), c->linear);
-    if (bound == 0 || bound >= src->n)
+    if (bound == 0 || 2 * bound >= src->n) /* merge when the bound at least halves the list */
         return src;
     struct blist *dst = free_buffer(c);
     if (dst == NULL)
         return src; /* out of memory: the unmerged list gives the same counts */
-    merge_into(c, src, act, dst);
+    if (c->linear)
+        merge_linear(c, src, act, dst);
+    else
+        merge_truncated(c, src, act, dst);
     return dst;
 }
 

@@ -141,6 +141,68 @@ static void test_truncated(void) {
     }
 }
 
+/* IRV and Coombs on 600 voters drawn from 12 ballot types (plus 10% fresh ballots), complete and
+ * truncated: with integer weights the core merges equal restricted orders (elimination.c), with
+ * half weights (not integral) it keeps the per-ballot passes; halving changes no decision, so the
+ * orders must agree. Runs the merge paths under the sanitizers. */
+static void test_elimination_merged(void) {
+    enum { N = 600, M = 7, TYPES = 12 };
+    int32_t *levels = malloc(sizeof(int32_t) * N * M);
+    double *w = malloc(sizeof(double) * N), *half = malloc(sizeof(double) * N);
+    int32_t types[TYPES][M], type_len[TYPES];
+    srm_error err;
+    srm_error_clear(&err);
+    const srm_rule_id rules[2] = {SRM_RULE_COOMBS, SRM_RULE_IRV};
+    const srm_order_method orders[2] = {SRM_ORDER_ITERATED, SRM_ORDER_ELIMINATION};
+    for (int truncated = 0; truncated < 2 && levels && w && half; truncated++) {
+        uint64_t idx = 0;
+        for (int t = 0; t < TYPES; t++) { /* Fisher-Yates order, truncated to 1..M candidates */
+            for (int i = 0; i < M; i++)
+                types[t][i] = i;
+            for (int i = M - 1; i > 0; i--) {
+                const int j = (int)srm_rng_below(5, (uint64_t)truncated, idx++, (uint64_t)i + 1);
+                const int32_t x = types[t][i];
+                types[t][i] = types[t][j];
+                types[t][j] = x;
+            }
+            type_len[t] = truncated ? 1 + (int32_t)srm_rng_below(5, (uint64_t)truncated, idx++, M) : M;
+        }
+        for (int b = 0; b < N; b++) {
+            int t = (int)srm_rng_below(5, (uint64_t)truncated, idx++, TYPES);
+            if (b % 10 == 0) /* a fresh ballot: reverse of a type, one candidate shorter when truncated */
+                t = -1 - t;
+            const int32_t *o = types[t < 0 ? -1 - t : t];
+            int32_t len = type_len[t < 0 ? -1 - t : t];
+            if (t < 0 && truncated && len > 1)
+                len--;
+            for (int c = 0; c < M; c++)
+                levels[b * M + c] = -1;
+            for (int i = 0; i < len; i++)
+                levels[b * M + o[t < 0 ? M - 1 - i : i]] = i;
+            w[b] = (double)(1 + srm_rng_below(5, (uint64_t)truncated, idx++, 5));
+            half[b] = w[b] / 2.0;
+        }
+        w[0] = 3.0;
+        half[0] = 1.5; /* an odd weight: the halved profile is not integral */
+        srm_profile p_int = {M, N, levels, w, NULL}, p_half = {M, N, levels, half, NULL};
+        for (int r = 0; r < 2; r++)
+            for (int o = 0; o < 2; o++) {
+                srm_rule_spec spec;
+                srm_rule_spec_init(&spec, rules[r]);
+                spec.order = orders[o];
+                int32_t a[M], b[M];
+                CHECK(srm_aggregate(&p_int, &spec, a, NULL, &err) == SRM_OK, "%s", err.msg);
+                CHECK(srm_aggregate(&p_half, &spec, b, NULL, &err) == SRM_OK, "%s", err.msg);
+                CHECK(same_levels(a, b, M), "rule %d order %d truncated %d: merged lists and per-ballot passes differ",
+                      (int)rules[r], (int)orders[o], truncated);
+            }
+    }
+    CHECK(levels && w && half, "allocation");
+    free(levels);
+    free(w);
+    free(half);
+}
+
 /* CHOICE.md §6.2 cycle: maximal lottery (5/9, 1/9, 3/9); Kemeny unique A > B > C. */
 static void test_cycle_and_lottery(void) {
     const int32_t orders[9] = {0, 1, 2, 1, 2, 0, 2, 0, 1};
@@ -590,6 +652,7 @@ static void test_cardinal_and_misc(void) {
 int main(void) {
     test_tennessee();
     test_truncated();
+    test_elimination_merged();
     test_cycle_and_lottery();
     test_kemeny_brute_force();
     test_preflib();
