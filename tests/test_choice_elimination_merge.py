@@ -38,7 +38,7 @@ def _ballots(rng, n, m, truncated, n_types):
 def _profiles():
     rng = np.random.default_rng(7)
     for i in range(40):
-        m = (3, 4, 5, 6, 8, 10, 13, 16)[i % 8]
+        m = (3, 4, 5, 6, 6, 7, 8, 16)[i % 8]  # even i complete, odd i truncated
         truncated = i % 2 == 1
         n = int(rng.integers(50, 1500))
         ballots = _ballots(rng, n, m, truncated, n_types=int(rng.integers(3, 40)))

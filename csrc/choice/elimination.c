@@ -124,8 +124,30 @@ void elim_cache_free(struct elim_cache *c) {
     free(c);
 }
 
+/* Largest number of distinct orders of k candidates a list can hold (0 = too many to matter). */
+static int64_t order_bound(int32_t k, int linear) {
+    if (k > 12)
+        return 0;
+    int64_t fact = 1, sum = 1; /* sum_j k!/(k-j)!, j = 0..k */
+    for (int32_t j = 1; j <= k; j++) {
+        fact *= k - j + 1;
+        sum += fact;
+    }
+    return linear ? fact : sum;
+}
+
+/* Merged lists pay off when a merge comes within the first two eliminations; before the first merge
+ * a round is a pass over every ballot that searches its first and last active candidate, slower than
+ * the per-ballot pointers and bit sets of the other paths once many candidates are gone (M = 16:
+ * no merge before 7 candidates are left). */
+static int early_merge(int32_t m, int64_t n, int linear) {
+    const int64_t bound = order_bound(m > 3 ? m - 2 : 1, linear);
+    return bound > 0 && 2 * bound < n;
+}
+
 /* The ballots as a list when every one is strict: orders straight from the levels (a strict ballot's
- * levels are 0..r-1, once each). Leaves c->merged = 0, nothing allocated, when a ballot has a tie. */
+ * levels are 0..r-1, once each). Leaves c->merged = 0, nothing allocated, when a ballot has a tie or
+ * no early merge is in sight. */
 static srm_status merged_new(const rule_ctx *ctx, struct elim_cache *c, srm_error *err) {
     const srm_profile *p = ctx->p;
     const int32_t m = c->m;
@@ -154,6 +176,10 @@ static srm_status merged_new(const rule_ctx *ctx, struct elim_cache *c, srm_erro
         o->len[b] = (uint8_t)r;
         o->mask[b] = mask;
         o->w[b] = p->weights[b];
+    }
+    if (!early_merge(m, n, linear)) {
+        blist_free(o);
+        return SRM_OK;
     }
     o->n = n;
     o->set = ((uint64_t)1 << m) - 1;
@@ -187,7 +213,8 @@ srm_status elim_cache_new(const rule_ctx *ctx, struct elim_cache **out, srm_erro
     c->n = n;
     c->m = m;
     /* merged lists: 4-bit candidate codes and 16-bit masks (M <= 16), int32 entry indices */
-    if (ctx->integral && m <= 16 && n < INT32_MAX && ctx->spec->rule != SRM_RULE_BUCKLIN) { /* Bucklin: bucklin_linear */
+    if (ctx->integral && m <= 16 && n < INT32_MAX && early_merge(m, n, 1) &&
+        ctx->spec->rule != SRM_RULE_BUCKLIN) { /* Bucklin: bucklin_linear */
         srm_status st = merged_new(ctx, c, err);
         if (st != SRM_OK) {
             elim_cache_free(c);
@@ -293,18 +320,6 @@ static void linear_counts(const rule_ctx *ctx, struct elim_cache *c, const uint8
         const int32_t pos = want_bottom ? 63 - __builtin_clzll(mask) : __builtin_ctzll(mask);
         sc[c->ord[b * m + pos]] += w[b];
     }
-}
-
-/* Largest number of distinct orders of k candidates a list can hold (0 = too many to matter). */
-static int64_t order_bound(int32_t k, int linear) {
-    if (k > 12)
-        return 0;
-    int64_t fact = 1, sum = 1; /* sum_j k!/(k-j)!, j = 0..k */
-    for (int32_t j = 1; j <= k; j++) {
-        fact *= k - j + 1;
-        sum += fact;
-    }
-    return linear ? fact : sum;
 }
 
 /* The active candidates of entry e of src, in order, into d; returns how many. */

@@ -141,12 +141,12 @@ static void test_truncated(void) {
     }
 }
 
-/* IRV and Coombs on 600 voters drawn from 12 ballot types (plus 10% fresh ballots), complete and
+/* IRV and Coombs on 1,000 voters drawn from 12 ballot types (plus 10% fresh ballots), complete and
  * truncated: with integer weights the core merges equal restricted orders (elimination.c), with
  * half weights (not integral) it keeps the per-ballot passes; halving changes no decision, so the
  * orders must agree. Runs the merge paths under the sanitizers. */
 static void test_elimination_merged(void) {
-    enum { N = 600, M = 7, TYPES = 12 };
+    enum { N = 1000, M = 7, TYPES = 12 }; /* N > 2 x the bound at 5 candidates: merged from there */
     int32_t *levels = malloc(sizeof(int32_t) * N * M);
     double *w = malloc(sizeof(double) * N), *half = malloc(sizeof(double) * N);
     int32_t types[TYPES][M], type_len[TYPES];
