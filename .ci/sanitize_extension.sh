@@ -18,4 +18,4 @@ LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.s
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$PY" -m pytest -q -p no:cacheprovider tests/test_foundation.py tests/test_choice_core.py \
     tests/test_preflib.py tests/test_criteria.py tests/test_cli.py tests/test_density.py tests/test_nn.py \
-    tests/test_reward.py tests/test_individual.py
+    tests/test_reward.py tests/test_individual.py tests/test_choice_elimination_merge.py

@@ -361,7 +361,9 @@ static void merge_linear(struct elim_cache *c, const struct blist *src, uint64_t
         uint64_t code = 0, seen = 0;
         int32_t l = 0;
         for (int32_t i = 0; i < len; i++) {
-            const uint64_t x = o[i], bit = (act >> x) & 1;
+            /* this path runs only for m <= 16 (candidate ids < 16); the mask says so to the
+             * compiler, whose -Warray-bounds otherwise assumes any uint8_t id under -fsanitize */
+            const uint64_t x = o[i] & 15u, bit = (act >> x) & 1;
             code += bit * (rank[x] - (uint64_t)__builtin_popcountll(seen & (((uint64_t)1 << x) - 1))) * fact[l];
             seen |= bit << x;
             l += (int32_t)bit;
