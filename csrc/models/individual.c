@@ -1441,7 +1441,6 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, int decoded, c
     if (mc > INT32_MAX / 2)
         return srm_fail(err, SRM_EVALUE, "completions: too many (%lld)", (long long)mc);
     /* a one-prompt dataset with one rater ranking nothing is not needed: interpret directly */
-    int32_t zero_prompt = 0;
     int64_t rp[2] = {0, 0};
     srm_irm_data d;
     memset(&d, 0, sizeof d);
@@ -1459,7 +1458,6 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, int decoded, c
     if (!cp)
         return SRM_ENOMEM;
     d.completion_prompt = cp;
-    (void)zero_prompt;
     srm_status st = SRM_OK;
     const srm_irm_config *c = &m->cfg;
     if (c->tokens) {
@@ -1501,9 +1499,6 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, int decoded, c
         if (!bt.entry_prompt || !bt.prompt_visible || !bt.enc || !bt.out)
             st = SRM_ENOMEM;
     }
-    float *u = st == SRM_OK ? srm_malloc((size_t)B * m->Z, sizeof(float), "rewards", err) : NULL;
-    if (st == SRM_OK && !u)
-        st = SRM_ENOMEM;
     if (st == SRM_OK) {
         /* interpret once */
         for (int b = 0; b < B; b++)
@@ -1513,7 +1508,6 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, int decoded, c
             bt.out[k] = (int32_t)(k % (size_t)mc);
         }
         bt.B = B;
-        const int S_save = (int)mc;
         m->S = 1; /* no rank or position table needed (nothing visible) */
         m->NP = 1;
         st = collect_items(m, &d, &bt, err);
@@ -1524,15 +1518,20 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, int decoded, c
             interpret_forward(m, &d);
             srm_fp_restore(fp);
         }
-        (void)S_save;
     }
     /* per latent: decode, then the reward block over every completion token */
+    int32_t *n_tok = st == SRM_OK ? srm_malloc((size_t)mc, sizeof(int32_t), "token counts", err) : NULL;
+    if (st == SRM_OK && !n_tok)
+        st = SRM_ENOMEM;
     if (st == SRM_OK) {
-        const int Lce = m->Lc, D = m->D, Z = m->Z;
+        const int Lce = m->Lc, Z = m->Z;
         int Nt = 0;
-        for (int64_t k = 0; k < mc; k++)
+        for (int64_t k = 0; k < mc; k++) { /* non-pad tokens per completion, counted once for all latents */
+            n_tok[k] = 0;
             for (int t = 0; t < Lce; t++)
-                Nt += m->cmask[(size_t)m->cmap[k] * Lce + t];
+                n_tok[k] += m->cmask[(size_t)m->cmap[k] * Lce + t];
+            Nt += n_tok[k];
+        }
         int nth = n_threads < 1 ? omp_get_max_threads() : n_threads;
         /* latents per block: the block's reward activations (per := latents · Nt rows of ~Z + D +
          * 3·HR floats) stay under ~2^16 rows unless one latent alone needs more */
@@ -1556,8 +1555,6 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, int decoded, c
         if (st == SRM_OK && !sts)
             st = SRM_ENOMEM;
         if (st == SRM_OK) {
-            float *ubuf = u;
-            (void)ubuf;
 #pragma omp parallel num_threads(nth)
             {
                 unsigned fp = srm_fp_flush_denormals();
@@ -1595,13 +1592,8 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, int decoded, c
                     for (int k = 0; k < q; k++)
                         out[s->t_pos[k]] += s->r[k];
                     for (int b = 0; b < Bc; b++)
-                        for (int64_t k = 0; k < mc; k++) {
-                            int cnt = 0;
-                            for (int t = 0; t < Lce; t++)
-                                cnt += m->cmask[(size_t)m->cmap[k] * Lce + t];
-                            out[b * mc + k] /= (float)cnt;
-                        }
-                    (void)D;
+                        for (int64_t k = 0; k < mc; k++)
+                            out[b * mc + k] /= (float)n_tok[k];
                 }
                 srm_fp_restore(fp);
             }
@@ -1611,7 +1603,7 @@ srm_status srm_irm_rewards(srm_irm *m, const float *z, int64_t n, int decoded, c
         }
         free(sts);
     }
-    free(u);
+    free(n_tok);
     free(cp);
     free(bt.entry_prompt);
     free(bt.prompt_visible);
